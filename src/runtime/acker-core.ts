@@ -1,0 +1,94 @@
+/**
+ * Storm's XOR acker as a pure state machine. One entry per spout tuple: the XOR of every edge
+ * id in its tree (as two 32-bit halves). Every edge is XORed in twice — once when its tuple is
+ * emitted, once when it is acked — so the value returns to zero exactly when the tree is done.
+ * Messages may arrive in any order (an ack before its init), so entries are created on first
+ * sight; an entry completes only once the spout's init has been seen.
+ */
+import { RotatingMap } from './rotating-map.js';
+
+interface AckerEntry {
+  hi: number;
+  lo: number;
+  /** Spout task to notify; -1 until the init message arrives. */
+  spoutTask: number;
+  failed: boolean;
+}
+
+export type AckerOutcome =
+  | { kind: 'complete'; root: number; spoutTask: number }
+  | { kind: 'fail'; root: number; spoutTask: number }
+  | { kind: 'reset'; root: number; spoutTask: number };
+
+export class AckerCore {
+  private readonly pending: RotatingMap<number, AckerEntry>;
+
+  constructor(numBuckets: number) {
+    this.pending = new RotatingMap(numBuckets);
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** The spout emitted a tracked tuple: `hi/lo` is the XOR of the edges it sent. */
+  init(root: number, hi: number, lo: number, spoutTask: number): AckerOutcome | undefined {
+    const e = this.entry(root);
+    e.hi = (e.hi ^ hi) >>> 0;
+    e.lo = (e.lo ^ lo) >>> 0;
+    e.spoutTask = spoutTask;
+    return this.settle(root, e);
+  }
+
+  /** A bolt acked a tuple of this tree: `hi/lo` is its edge XOR the edges it emitted. */
+  ack(root: number, hi: number, lo: number): AckerOutcome | undefined {
+    const e = this.entry(root);
+    e.hi = (e.hi ^ hi) >>> 0;
+    e.lo = (e.lo ^ lo) >>> 0;
+    return this.settle(root, e);
+  }
+
+  fail(root: number): AckerOutcome | undefined {
+    const e = this.entry(root);
+    e.failed = true;
+    return this.settle(root, e);
+  }
+
+  /** Restarts the entry's expiry and tells the spout to restart its own. */
+  resetTimeout(root: number): AckerOutcome | undefined {
+    const e = this.pending.get(root);
+    if (e === undefined || !this.pending.touch(root) || e.spoutTask < 0) return undefined;
+    return { kind: 'reset', root, spoutTask: e.spoutTask };
+  }
+
+  /** Expires the oldest bucket silently (the spout times its tuples out on its own). */
+  rotate(): number {
+    return this.rotateExpired().size;
+  }
+
+  private rotateExpired(): Map<number, AckerEntry> {
+    return this.pending.rotate();
+  }
+
+  private entry(root: number): AckerEntry {
+    let e = this.pending.get(root);
+    if (e === undefined) {
+      e = { hi: 0, lo: 0, spoutTask: -1, failed: false };
+      this.pending.putNew(root, e);
+    }
+    return e;
+  }
+
+  private settle(root: number, e: AckerEntry): AckerOutcome | undefined {
+    if (e.spoutTask < 0) return undefined;
+    if (e.failed) {
+      this.pending.remove(root);
+      return { kind: 'fail', root, spoutTask: e.spoutTask };
+    }
+    if (e.hi === 0 && e.lo === 0) {
+      this.pending.remove(root);
+      return { kind: 'complete', root, spoutTask: e.spoutTask };
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,307 @@
+/**
+ * Executors run one or more tasks of one component. Each has a bounded input queue; bolts and
+ * spouts are not run while any queue they feed is full, which throttles the spouts (backpressure).
+ * The acker and the spouts' system input are always drained, so acking can never deadlock.
+ */
+import type { Bolt, Spout } from './api.js';
+import type { Runnable } from './loop.js';
+import type { TupleQueue } from './queue.js';
+import type { SpoutPending } from './spout-pending.js';
+import type { BoltCollectorImpl, SpoutCollectorImpl, TaskServices, TaskState } from './task.js';
+import { PENDING, systemTuple, type TupleImpl } from './tuple.js';
+import { AckerCore } from './acker-core.js';
+import { ACK_ACK_STREAM, ACK_FAIL_STREAM, ACK_INIT_STREAM, ACK_RESET_TIMEOUT_STREAM, ACKER_COMPONENT } from '../topology/plan.js';
+
+/** Anything whose fullness should stop its producers: a local queue or a remote link. */
+export interface Congestible {
+  isFull(): boolean;
+}
+
+/** A bolt may say it cannot take more input yet (a subprocess with max.pending in flight). */
+export interface BoltHost extends Bolt {
+  ready?(): boolean;
+}
+
+export interface BoltTask {
+  state: TaskState;
+  bolt: BoltHost;
+  collector: BoltCollectorImpl;
+}
+
+export interface SpoutTask {
+  state: TaskState;
+  spout: Spout;
+  collector: SpoutCollectorImpl;
+  pending: SpoutPending;
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== undefined && v !== null && typeof (v as PromiseLike<unknown>).then === 'function';
+}
+
+function anyFull(list: readonly Congestible[]): boolean {
+  for (const c of list) if (c.isFull()) return true;
+  return false;
+}
+
+export class BoltExecutor implements Runnable {
+  private waiting = false;
+  private readonly firstTask: number;
+  downstream: readonly Congestible[] = [];
+
+  constructor(
+    readonly componentId: string,
+    readonly queue: TupleQueue<TupleImpl>,
+    readonly tasks: readonly BoltTask[],
+    private readonly services: TaskServices,
+    private readonly wake: () => void,
+  ) {
+    this.firstTask = tasks[0]!.state.taskId;
+  }
+
+  runBatch(budget: number): number {
+    if (this.waiting || anyFull(this.downstream)) return 0;
+    let n = 0;
+    const q = this.queue;
+    while (n < budget && q.length > 0) {
+      const task = this.tasks.length === 1 ? this.tasks[0]! : this.peekTask();
+      if (task.bolt.ready !== undefined && !task.bolt.ready()) break;
+      const t = q.shift()!;
+      n++;
+      const r = this.execute(task, t);
+      if (r !== undefined) {
+        this.waitFor(task, t, r);
+        break;
+      }
+    }
+    return n;
+  }
+
+  private peekTask(): BoltTask {
+    return this.tasks[this.queue.peek()!.destTask - this.firstTask]!;
+  }
+
+  private execute(task: BoltTask, t: TupleImpl): PromiseLike<unknown> | undefined {
+    task.state.stats.executed++;
+    try {
+      const r = task.bolt.execute(t);
+      return isThenable(r) ? r : undefined;
+    } catch (err) {
+      this.onError(task, t, err);
+      return undefined;
+    }
+  }
+
+  private waitFor(task: BoltTask, t: TupleImpl, r: PromiseLike<unknown>): void {
+    this.waiting = true;
+    r.then(
+      () => this.resume(),
+      (err: unknown) => {
+        this.onError(task, t, err);
+        this.resume();
+      },
+    );
+  }
+
+  private resume(): void {
+    this.waiting = false;
+    this.wake();
+  }
+
+  private onError(task: BoltTask, t: TupleImpl, err: unknown): void {
+    this.services.reportError(task.state, err);
+    if (t.state === PENDING && !t.isTick()) task.collector.fail(t);
+  }
+}
+
+export class SpoutExecutor implements Runnable {
+  private waiting = false;
+  private active = false;
+  private readonly firstTask: number;
+  downstream: readonly Congestible[] = [];
+
+  constructor(
+    readonly componentId: string,
+    /** System input only: completions, failures and timeout resets from the ackers. */
+    readonly queue: TupleQueue<TupleImpl>,
+    readonly tasks: readonly SpoutTask[],
+    private readonly maxPending: number,
+    private readonly services: TaskServices,
+    private readonly wake: () => void,
+  ) {
+    this.firstTask = tasks[0]!.state.taskId;
+  }
+
+  get isActive(): boolean {
+    return this.active;
+  }
+
+  pendingTrees(): number {
+    let n = 0;
+    for (const t of this.tasks) n += t.pending.size;
+    return n;
+  }
+
+  setActive(active: boolean): void {
+    if (active === this.active) return;
+    this.active = active;
+    for (const t of this.tasks) this.call(t, () => (active ? t.spout.activate?.() : t.spout.deactivate?.()));
+  }
+
+  runBatch(budget: number): number {
+    let work = this.drainSystem();
+    if (!this.active || this.waiting || anyFull(this.downstream)) return work;
+    for (let i = 0; i < budget; i++) {
+      let emitted = false;
+      for (const task of this.tasks) {
+        if (this.maxPending > 0 && task.pending.size >= this.maxPending) {
+          task.state.stats.skippedMaxPending++;
+          continue;
+        }
+        const before = task.state.stats.emitted;
+        const r = this.call(task, () => task.spout.nextTuple());
+        this.flushImmediateAcks(task);
+        if (isThenable(r)) {
+          this.waitFor(task, r);
+          return work + 1;
+        }
+        if (task.state.stats.emitted !== before) emitted = true;
+      }
+      if (!emitted) break;
+      work++;
+      if (anyFull(this.downstream)) break;
+    }
+    return work;
+  }
+
+  /** Expires timed-out trees of every task: fail(msgId) for each. */
+  expire(): void {
+    for (const task of this.tasks) {
+      for (const tree of task.pending.expire()) {
+        task.state.stats.failed++;
+        task.state.stats.timedOut++;
+        this.call(task, () => task.spout.fail?.(tree.messageId));
+      }
+    }
+  }
+
+  private drainSystem(): number {
+    let n = 0;
+    const q = this.queue;
+    for (let t = q.shift(); t !== undefined; t = q.shift()) {
+      n++;
+      const task = this.tasks[t.destTask - this.firstTask];
+      if (task) this.onSystem(task, t);
+    }
+    return n;
+  }
+
+  private onSystem(task: SpoutTask, t: TupleImpl): void {
+    const root = t.values[0] as number;
+    const stream = t.sourceStreamId;
+    if (stream === ACK_RESET_TIMEOUT_STREAM) {
+      task.pending.touch(root);
+      return;
+    }
+    const tree = task.pending.take(root);
+    if (tree === undefined) return;
+    const stats = task.state.stats;
+    if (stream === ACK_ACK_STREAM) {
+      stats.acked++;
+      stats.completeLatencyMsSum += this.services.clock.now() - tree.emittedAt;
+      stats.completeLatencyCount++;
+      this.call(task, () => task.spout.ack?.(tree.messageId));
+    } else if (stream === ACK_FAIL_STREAM) {
+      stats.failed++;
+      this.call(task, () => task.spout.fail?.(tree.messageId));
+    }
+  }
+
+  private flushImmediateAcks(task: SpoutTask): void {
+    const acks = task.collector.immediateAcks;
+    if (acks.length === 0) return;
+    const ids = acks.splice(0);
+    for (const id of ids) {
+      task.state.stats.acked++;
+      this.call(task, () => task.spout.ack?.(id));
+    }
+  }
+
+  private waitFor(task: SpoutTask, r: PromiseLike<unknown>): void {
+    this.waiting = true;
+    r.then(
+      () => this.resume(),
+      (err: unknown) => {
+        this.services.reportError(task.state, err);
+        this.resume();
+      },
+    );
+  }
+
+  private resume(): void {
+    this.waiting = false;
+    this.wake();
+  }
+
+  private call<T>(task: SpoutTask, fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (err) {
+      this.services.reportError(task.state, err);
+      return undefined;
+    }
+  }
+}
+
+/** Runs acker tasks: XOR bookkeeping per tuple tree, completions sent direct to spout tasks. */
+export class AckerExecutor implements Runnable {
+  readonly cores: Map<number, AckerCore>;
+
+  constructor(
+    readonly queue: TupleQueue<TupleImpl>,
+    readonly taskIds: readonly number[],
+    numBuckets: number,
+    private readonly deliver: (t: TupleImpl) => void,
+  ) {
+    this.cores = new Map(taskIds.map((id) => [id, new AckerCore(numBuckets)]));
+  }
+
+  /** Always drains everything: acker traffic is bounded by the trees in flight. */
+  runBatch(): number {
+    let n = 0;
+    const q = this.queue;
+    for (let t = q.shift(); t !== undefined; t = q.shift()) {
+      n++;
+      this.process(t);
+    }
+    return n;
+  }
+
+  rotate(): void {
+    for (const core of this.cores.values()) core.rotate();
+  }
+
+  trees(): number {
+    let n = 0;
+    for (const core of this.cores.values()) n += core.size;
+    return n;
+  }
+
+  private process(t: TupleImpl): void {
+    const core = this.cores.get(t.destTask);
+    if (core === undefined) return;
+    const v = t.values as number[];
+    const root = v[0]!;
+    let outcome;
+    switch (t.sourceStreamId) {
+      case ACK_INIT_STREAM: outcome = core.init(root, v[1]!, v[2]!, v[3]!); break;
+      case ACK_ACK_STREAM: outcome = core.ack(root, v[1]!, v[2]!); break;
+      case ACK_FAIL_STREAM: outcome = core.fail(root); break;
+      case ACK_RESET_TIMEOUT_STREAM: outcome = core.resetTimeout(root); break;
+      default: return;
+    }
+    if (outcome === undefined) return;
+    const stream = outcome.kind === 'complete' ? ACK_ACK_STREAM : outcome.kind === 'fail' ? ACK_FAIL_STREAM : ACK_RESET_TIMEOUT_STREAM;
+    this.deliver(systemTuple(stream, [root], ACKER_COMPONENT, t.destTask, outcome.spoutTask));
+  }
+}
