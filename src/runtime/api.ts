@@ -15,6 +15,8 @@
  * ```
  */
 
+import type { Logger } from '../common/logger.js';
+
 /** Topology config as seen by a component: Storm key names, defaults filled in. */
 export type TopologyConfig = Readonly<Record<string, unknown>>;
 
@@ -70,6 +72,8 @@ export interface TopologyContext {
   componentOf(taskId: number): string | undefined;
   /** Declared fields of a component's stream, or undefined. */
   outputFields(componentId: string, streamId?: string): readonly string[] | undefined;
+  /** Squall's log, tagged with this component and task; use it instead of the console. */
+  readonly logger: Logger;
 }
 
 export interface Spout {

@@ -1,3 +1,4 @@
+import type { Logger } from '../common/logger.js';
 import type { TopologyPlan } from '../topology/plan.js';
 import { DEFAULT_STREAM } from '../topology/spec.js';
 import type { TopologyContext } from './api.js';
@@ -11,6 +12,7 @@ export class TaskContext implements TopologyContext {
     private readonly plan: TopologyPlan,
     readonly componentId: string,
     readonly taskId: number,
+    readonly logger: Logger,
   ) {
     this.topologyName = plan.name;
     this.componentTasks = plan.components.get(componentId)?.tasks ?? [];

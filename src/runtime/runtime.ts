@@ -199,7 +199,8 @@ export class Runtime {
       }
       out.push({ ...sumStats(id, c.kind, states.map((s) => s.stats)), queued, queueHighWater: high, lastErrors: [...(this.errors.get(id) ?? [])] });
     }
-    return out.sort((a, b) => kindOrder(a.kind) - kindOrder(b.kind) || a.componentId.localeCompare(b.componentId));
+    const order = [...this.plan.components.keys()];
+    return out.sort((a, b) => kindOrder(a.kind) - kindOrder(b.kind) || order.indexOf(a.componentId) - order.indexOf(b.componentId));
   }
 
   /** Tuple trees in flight at the spouts of this runtime. */
@@ -272,11 +273,12 @@ export class Runtime {
     const out: SpoutTask[] = [];
     for (const taskId of tasks) {
       const state = this.taskState(c, taskId, local);
-      const spout = await this.opts.factory.createSpout(this.request(c, taskId, wake));
+      const req = this.request(c, taskId, wake);
+      const spout = await this.opts.factory.createSpout(req);
       const pending = new SpoutPending(SPOUT_PENDING_BUCKETS);
       const collector = new SpoutCollectorImpl(state, this.services, pending);
       this.instances.push({ state, close: () => spout.close?.() });
-      await this.lifecycleCall(state, 'open', () => spout.open?.(c.config, new TaskContext(this.plan, c.id, taskId), collector));
+      await this.lifecycleCall(state, 'open', () => spout.open?.(c.config, new TaskContext(this.plan, c.id, taskId, req.logger), collector));
       out.push({ state, spout, collector, pending });
     }
     return out;
@@ -286,10 +288,11 @@ export class Runtime {
     const out: BoltTask[] = [];
     for (const taskId of tasks) {
       const state = this.taskState(c, taskId, local);
-      const bolt: BoltHost = await this.opts.factory.createBolt(this.request(c, taskId, wake));
+      const req = this.request(c, taskId, wake);
+      const bolt: BoltHost = await this.opts.factory.createBolt(req);
       const collector = new BoltCollectorImpl(state, this.services);
       this.instances.push({ state, close: () => bolt.cleanup?.() });
-      await this.lifecycleCall(state, 'prepare', () => (bolt as Bolt).prepare?.(c.config, new TaskContext(this.plan, c.id, taskId), collector));
+      await this.lifecycleCall(state, 'prepare', () => (bolt as Bolt).prepare?.(c.config, new TaskContext(this.plan, c.id, taskId, req.logger), collector));
       out.push({ state, bolt, collector });
     }
     return out;

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+/**
+ * The `squall` command. The only place that touches process signals, exit codes and the
+ * environment: subcommands receive them through a CliContext.
+ */
+import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
+import { ComponentError, SquallError, TopologyValidationError, describeError } from '../common/errors.js';
+import type { CliContext } from './context.js';
+import { registerRun } from './run.js';
+
+const EXIT_INVALID_INPUT = 2;
+const USER_INPUT_CODES = new Set(['E_USAGE', 'E_CONFIG', 'E_TOPOLOGY_INVALID', 'E_COMPONENT_LOAD', 'E_UNSUPPORTED_COMPONENT']);
+
+async function main(argv: string[]): Promise<number> {
+  const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write(`\n${sig} received: stopping (again to force)\n`);
+      abort.abort(new Error(sig));
+    } else {
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const ctx: CliContext = { env: process.env, signal: abort.signal, stdout: (t) => process.stdout.write(`${t}\n`) };
+  const program = new Command('squall')
+    .description('Squall: a Storm-compatible stream processor for Node.js; runs multilang and JS spouts and bolts')
+    .version(version)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .showHelpAfterError('(run squall --help for usage)');
+  registerRun(program, ctx);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    return report(err);
+  }
+}
+
+function report(err: unknown): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    return EXIT_INVALID_INPUT;
+  }
+  process.stderr.write(`${describeError(err)}\n`);
+  if (err instanceof TopologyValidationError) return EXIT_INVALID_INPUT;
+  if (err instanceof SquallError && (USER_INPUT_CODES.has(err.code) || err instanceof ComponentError && err.code === 'E_COMPONENT_LOAD')) {
+    return EXIT_INVALID_INPUT;
+  }
+  return 1;
+}
+
+process.exitCode = await main(process.argv);

@@ -1,0 +1,73 @@
+/** `squall run <topology>`: the topology in this process, no ZooKeeper. */
+import type { Command } from 'commander';
+import { parseDuration } from '../common/duration.js';
+import { UsageError, formatIssue } from '../common/errors.js';
+import { loadTopologyFile } from '../local/load-topology.js';
+import { runLocal } from '../local/local-mode.js';
+import { parseConfigOverrides } from '../topology/overrides.js';
+import { summaryTable } from './format.js';
+import { createCliLogger, parseLogLevel } from './logging.js';
+import { StatusLine } from './status.js';
+import { Terminal } from './terminal.js';
+import type { CliContext } from './context.js';
+
+interface RunFlags {
+  duration?: string;
+  config: string[];
+  json?: boolean;
+  drainTimeout: string;
+  logLevel?: string;
+  status: boolean;
+}
+
+export function registerRun(program: Command, ctx: CliContext): void {
+  program
+    .command('run')
+    .description('run a topology in this process (local mode, no ZooKeeper)')
+    .argument('<topology>', 'topology file (YAML or JSON)')
+    .option('-d, --duration <time>', 'stop after this long (e.g. 30s, 5m); default: until Ctrl-C')
+    .option('-c, --config <key=value>', 'override a topology config value (repeatable)', collect, [])
+    .option('--json', 'print final statistics as JSON on stdout')
+    .option('--drain-timeout <time>', 'longest wait for in-flight tuples when stopping', '10s')
+    .option('--log-level <level>', 'trace, debug, info, warn or error (env SQUALL_LOG_LEVEL)')
+    .option('--no-status', 'do not print the per-second status line')
+    .action(async (topology: string, flags: RunFlags) => runCommand(topology, flags, ctx));
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+async function runCommand(topology: string, flags: RunFlags, ctx: CliContext): Promise<void> {
+  const durationMs = flags.duration === undefined ? undefined : parseDuration(flags.duration, '--duration');
+  const drainTimeoutMs = parseDuration(flags.drainTimeout, '--drain-timeout');
+  const overrides = parseConfigOverrides(flags.config);
+  if (overrides.issues.length > 0) throw new UsageError(overrides.issues.join('\n'), { hint: 'use -c key=value with a Storm config key' });
+  const terminal = new Terminal();
+  const logger = createCliLogger(terminal, parseLogLevel(flags.logLevel ?? ctx.env.SQUALL_LOG_LEVEL));
+  const loaded = await loadTopologyFile(topology, overrides.config);
+  for (const w of loaded.warnings) logger.warn(formatIssue(w).replace(': error: ', ': warning: '));
+  const status = new StatusLine();
+  const result = await runLocal({
+    plan: loaded.plan,
+    ...(durationMs === undefined ? {} : { durationMs }),
+    drainTimeoutMs,
+    signal: ctx.signal,
+    logger,
+    onStats: flags.status ? (stats, elapsed) => terminal.status(status.line(stats, elapsed)) : undefined,
+  });
+  terminal.clearStatus();
+  const summary = summaryTable(result.stats, result.elapsedMs);
+  if (flags.json) {
+    process.stderr.write(`${summary}\n`);
+    ctx.stdout(JSON.stringify({
+      topology: loaded.plan.name,
+      elapsedMs: Math.round(result.elapsedMs),
+      stoppedBy: result.stoppedBy,
+      drained: result.drain,
+      components: result.stats,
+    }, null, 2));
+  } else {
+    ctx.stdout(`topology "${loaded.plan.name}" ran ${(result.elapsedMs / 1000).toFixed(1)}s (stopped by ${result.stoppedBy})\n${summary}`);
+  }
+}

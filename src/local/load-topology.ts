@@ -1,0 +1,33 @@
+/**
+ * Reading a topology file from disk and turning it into a validated plan: the I/O half of
+ * src/topology (which stays pure).
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { TopologyValidationError, UsageError, type ValidationIssue } from '../common/errors.js';
+import { parseTopology } from '../topology/load-native.js';
+import { compilePlan, type TopologyPlan } from '../topology/plan.js';
+import type { TopologySpec } from '../topology/spec.js';
+
+export interface LoadedTopology {
+  spec: TopologySpec;
+  plan: TopologyPlan;
+  warnings: ValidationIssue[];
+}
+
+/** Reads, parses, validates and compiles; throws TopologyValidationError listing every problem. */
+export async function loadTopologyFile(path: string, overrides: Record<string, unknown> = {}): Promise<LoadedTopology> {
+  const file = resolve(path);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? `topology file not found: ${path}` : `cannot read topology file ${path}: ${(err as Error).message}`, {
+      hint: code === 'EISDIR' ? 'name the topology file inside the directory (e.g. topology.yaml)' : 'check the path',
+    });
+  }
+  const result = parseTopology(text, file);
+  if (result.issues.length > 0 || !result.spec) throw new TopologyValidationError(result.issues);
+  return { spec: result.spec, plan: compilePlan(result.spec, overrides), warnings: result.warnings };
+}
