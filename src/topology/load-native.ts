@@ -34,7 +34,7 @@ export function parseTopology(text: string, file: string): ParseResult {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const rep = Reporter.create(file, lines, doc);
-  for (const err of doc.errors) rep.error(err.pos[0], `invalid YAML: ${lowerFirst(err.message)}`);
+  for (const err of doc.errors) rep.error(err.pos[0], `invalid YAML: ${yamlMessage(err.code, err.message)}`);
   // A broken document parses into fragments whose checks would only add noise.
   if (doc.errors.length > 0) return { issues: rep.issues, warnings: rep.warnings };
   for (const w of doc.warnings) rep.warn(w.pos[0], `YAML: ${lowerFirst(w.message)}`);
@@ -100,6 +100,12 @@ function readComponents(e: Entry | undefined, kind: ComponentKind, root: YAMLMap
     rep.error(list, '"spouts" is empty: a topology needs at least one spout', spoutHint);
   }
   return list.items.flatMap((n) => readComponent(item(n as Node | null, list, rep), kind, rep, ids) ?? []);
+}
+
+/** yaml's messages, except where its advice is for programmers rather than topology authors. */
+function yamlMessage(code: string, message: string): string {
+  if (code === 'MULTIPLE_DOCS') return 'the file holds several documents (separated by "---"); a topology is one document';
+  return lowerFirst(message);
 }
 
 function lowerFirst(s: string): string {

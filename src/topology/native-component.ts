@@ -103,7 +103,7 @@ function readImpl(f: Map<string, Entry>, map: YAMLMap, rep: Reporter): Component
 const IMPL_READERS: Record<(typeof IMPL_KEYS)[number], (e: Entry, rep: Reporter) => ComponentImpl | undefined> = {
   js: readJs,
   shell: (e, rep) => {
-    const command = readCommand(e, '"shell"', rep);
+    const command = readCommand(e, '"shell"', '"shell" command', rep);
     return command && { kind: 'shell', command };
   },
   grpc: readGrpc,
@@ -142,18 +142,18 @@ function readGrpc(e: Entry, rep: Reporter): ComponentImpl | undefined {
   if (!ce && !ae) rep.error(map, '"grpc" needs "command" or "address"', GRPC_HINT);
   if (ce && ae) rep.error(ae.keyNode, '"grpc" takes "command" or "address", not both', GRPC_HINT);
   const impl: { kind: 'grpc'; command?: string[]; address?: string } = { kind: 'grpc' };
-  const command = ce && readCommand(ce, '"command"', rep);
+  const command = ce && readCommand(ce, '"command"', '"grpc" command', rep);
   const address = ae && asString(ae, '"address"', rep);
   if (command) impl.command = command;
   if (address !== undefined) impl.address = address;
   return impl;
 }
 
-function readCommand(e: Entry, label: string, rep: Reporter): string[] | undefined {
+function readCommand(e: Entry, label: string, noun: string, rep: Reporter): string[] | undefined {
   const list = asList(e, label, rep, 'a list of strings: the program and its arguments');
   if (!list) return undefined;
   if (list.items.length === 0) {
-    rep.error(list, `${label} command is empty`, 'give the program and its arguments, e.g. [python3, bolt.py]');
+    rep.error(list, `${noun} is empty`, 'give the program and its arguments, e.g. [python3, bolt.py]');
   }
   return stringItems(list, `${label} items`, rep).map((s) => s.value);
 }
