@@ -25,7 +25,7 @@ export function hashValue(v: unknown, seed = FNV_OFFSET): number {
       if (Number.isInteger(v) && v >= -2147483648 && v <= 2147483647) return mix32((v | 0) ^ seed);
       return hashString(`n:${String(v)}`, seed);
     case 'boolean':
-      return mix32((v ? 1 : 2) ^ seed);
+      return hashString(v ? 'b:true' : 'b:false', seed);
     case 'bigint':
       return hashString(`n:${v.toString()}`, seed);
     case 'undefined':
