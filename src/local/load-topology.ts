@@ -28,6 +28,8 @@ export async function loadTopologyFile(path: string, overrides: Record<string, u
     });
   }
   const result = parseTopology(text, file);
-  if (result.issues.length > 0 || !result.spec) throw new TopologyValidationError(result.issues);
-  return { spec: result.spec, plan: compilePlan(result.spec, overrides), warnings: result.warnings };
+  // Messages name the file as the user typed it; the spec keeps the absolute path.
+  const shown = (issues: ValidationIssue[]): ValidationIssue[] => issues.map((i) => ({ ...i, file: i.file === file ? path : i.file }));
+  if (result.issues.length > 0 || !result.spec) throw new TopologyValidationError(shown(result.issues));
+  return { spec: result.spec, plan: compilePlan(result.spec, overrides), warnings: shown(result.warnings) };
 }
