@@ -10,7 +10,7 @@ import type { CliContext } from './context.js';
 import { registerRun } from './run.js';
 
 const EXIT_INVALID_INPUT = 2;
-const USER_INPUT_CODES = new Set(['E_USAGE', 'E_CONFIG', 'E_TOPOLOGY_INVALID', 'E_COMPONENT_LOAD', 'E_UNSUPPORTED_COMPONENT']);
+const USER_INPUT_CODES = new Set(['E_USAGE', 'E_CONFIG', 'E_TOPOLOGY_INVALID', 'E_COMPONENT_LOAD', 'E_UNSUPPORTED_COMPONENT', 'E_COMMAND_NOT_FOUND']);
 
 async function main(argv: string[]): Promise<number> {
   const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;

@@ -53,6 +53,7 @@ async function runCommand(topology: string, flags: RunFlags, ctx: CliContext): P
     ...(durationMs === undefined ? {} : { durationMs }),
     drainTimeoutMs,
     signal: ctx.signal,
+    env: ctx.env,
     logger,
     onStats: flags.status ? (stats, elapsed) => terminal.status(status.line(stats, elapsed)) : undefined,
   });

@@ -2,28 +2,45 @@
  * The component factory used by local mode and workers: picks the host for each component's
  * implementation kind.
  */
+import { existsSync, statSync } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ComponentError } from '../common/errors.js';
 import type { Spout } from '../runtime/api.js';
 import type { BoltHost } from '../runtime/executors.js';
 import type { ComponentFactory, ComponentRequest } from '../runtime/runtime.js';
 import { createJsComponent } from './js-host.js';
+import { ShellBolt } from './shell/shell-bolt.js';
+import { ShellSpout } from './shell/shell-spout.js';
+import type { ShellEnvironment } from './shell/shell-task.js';
 
 export interface HostFactoryOptions {
-  /** The topology file, for resolving package names in js components. */
+  /** The topology file: js modules and shell working directories resolve against its directory. */
   topologyFile?: string;
+  /** Run directory for multilang pid files (see pid-dirs.ts); required for shell components. */
+  runDir?: { path: string; runId: string };
+  /** The environment children inherit (the CLI passes process.env). */
+  baseEnv?: Readonly<Record<string, string | undefined>>;
 }
+
+/** The directory holding Squall's own Python adapter, put on PYTHONPATH for shell components. */
+export const PYTHON_ADAPTER_DIR = join(packageRoot(), 'multilang', 'python');
 
 export function createHostFactory(opts: HostFactoryOptions = {}): ComponentFactory {
   const create = async (req: ComponentRequest): Promise<unknown> => {
     const impl = req.component.impl;
-    if (impl === undefined) throw new ComponentError('E_COMPONENT_LOAD', 'system component has no implementation');
+    const where = { topology: req.topology, component: req.component.id, task: req.taskId };
+    if (impl === undefined) throw new ComponentError('E_COMPONENT_LOAD', 'system component has no implementation', { context: where });
     switch (impl.kind) {
       case 'js':
         return createJsComponent(req, impl, opts.topologyFile);
+      case 'shell': {
+        const env = shellEnvironment(req, impl, opts);
+        return req.component.kind === 'spout' ? new ShellSpout(req, impl.command, env) : new ShellBolt(req, impl.command, env);
+      }
       default:
         throw new ComponentError('E_UNSUPPORTED_COMPONENT', `${impl.kind} components are not supported by this build of Squall`, {
-          context: { topology: req.topology, component: req.component.id, task: req.taskId },
-          hint: 'use a js component',
+          context: where, hint: 'use a js or shell component',
         });
     }
   };
@@ -31,4 +48,34 @@ export function createHostFactory(opts: HostFactoryOptions = {}): ComponentFacto
     createSpout: async (req) => (await create(req)) as Spout,
     createBolt: async (req) => (await create(req)) as BoltHost,
   };
+}
+
+function shellEnvironment(req: ComponentRequest, impl: { cwd?: string; env?: Record<string, string> }, opts: HostFactoryOptions): ShellEnvironment {
+  if (!opts.runDir) throw new ComponentError('E_NO_RUN_DIR', 'shell components need a run directory', { context: { component: req.component.id } });
+  const base: Record<string, string> = {};
+  for (const [k, v] of Object.entries(opts.baseEnv ?? {})) if (v !== undefined) base[k] = v;
+  const topologyEnv = req.component.config['topology.environment'];
+  if (topologyEnv && typeof topologyEnv === 'object') for (const [k, v] of Object.entries(topologyEnv)) base[k] = String(v);
+  Object.assign(base, impl.env ?? {});
+  base.PYTHONPATH = base.PYTHONPATH ? `${PYTHON_ADAPTER_DIR}${delimiter}${base.PYTHONPATH}` : PYTHON_ADAPTER_DIR;
+  base.PYTHONUNBUFFERED ??= '1';
+  return { runDir: opts.runDir.path, runId: opts.runDir.runId, cwd: resourcesDir(opts.topologyFile, impl.cwd), env: base };
+}
+
+/** As in Storm, children run in the topology's `resources/` directory when it has one. */
+export function resourcesDir(topologyFile: string | undefined, explicit?: string): string {
+  const dir = topologyFile ? dirname(topologyFile) : process.cwd();
+  if (explicit) return resolve(dir, explicit);
+  const resources = join(dir, 'resources');
+  return existsSync(resources) && statSync(resources).isDirectory() ? resources : dir;
+}
+
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('cannot find the Squall package root');
+    dir = up;
+  }
+  return dir;
 }

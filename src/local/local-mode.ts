@@ -6,6 +6,7 @@
 import { systemClock, type Clock } from '../common/clock.js';
 import { silentLogger, type Logger } from '../common/logger.js';
 import { createHostFactory } from '../hosts/factory.js';
+import { createRunDir, defaultRunsDir, sweepRun } from '../hosts/shell/pid-dirs.js';
 import { Runtime, type DrainResult } from '../runtime/runtime.js';
 import type { ComponentStats } from '../runtime/stats.js';
 import type { TopologyPlan } from '../topology/plan.js';
@@ -17,6 +18,10 @@ export interface LocalRunOptions {
   /** Longest wait for in-flight tuples to finish when stopping. */
   drainTimeoutMs: number;
   signal?: AbortSignal;
+  /** Environment for component subprocesses (the CLI passes process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Where pid directories of component subprocesses go; default under the OS temp dir. */
+  runsDir?: string;
   /** Called about once a second with fresh stats. */
   onStats?: (stats: ComponentStats[], elapsedMs: number) => void;
   clock?: Clock;
@@ -34,8 +39,14 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? silentLogger;
   const topologyFile = opts.plan.spec.source;
+  const runDir = await createRunDir(opts.runsDir ?? defaultRunsDir(), logger);
+  // Last resort for children that survived their host: runs after the runtime closed.
+  await using _sweep = { [Symbol.asyncDispose]: () => sweepRun(runDir.path, runDir.runId, logger).then(() => {}) };
   await using runtime = await Runtime.create({
-    plan: opts.plan, factory: createHostFactory(topologyFile ? { topologyFile } : {}), clock, logger,
+    plan: opts.plan,
+    factory: createHostFactory({ ...(topologyFile ? { topologyFile } : {}), runDir, baseEnv: opts.env ?? {} }),
+    clock,
+    logger,
   });
   const started = clock.now();
   runtime.start();

@@ -5,7 +5,7 @@
  * tasks to a RemoteTransport.
  */
 import { systemClock, type Clock, type TimerHandle } from '../common/clock.js';
-import { ComponentError, IllegalStateError, SquallError } from '../common/errors.js';
+import { ComponentError, IllegalStateError, SquallError, formatContext } from '../common/errors.js';
 import { silentLogger, type Logger } from '../common/logger.js';
 import type { ComponentPlan, TopologyPlan } from '../topology/plan.js';
 import type { Bolt, Spout } from './api.js';
@@ -24,6 +24,7 @@ import { Fields, tickTuple, type TupleImpl } from './tuple.js';
 
 /** What a host factory is asked to build: one component instance for one task. */
 export interface ComponentRequest {
+  plan: TopologyPlan;
   component: ComponentPlan;
   taskId: number;
   topology: string;
@@ -266,7 +267,7 @@ export class Runtime {
   }
 
   private request(c: ComponentPlan, taskId: number, wake: () => void): ComponentRequest {
-    return { component: c, taskId, topology: this.plan.name, wake, clock: this.clock, logger: this.logger.child({ component: c.id, task: taskId }) };
+    return { plan: this.plan, component: c, taskId, topology: this.plan.name, wake, clock: this.clock, logger: this.logger.child({ component: c.id, task: taskId }) };
   }
 
   private async spoutTasks(c: ComponentPlan, tasks: readonly number[], local: ReadonlySet<number>, wake: () => void): Promise<SpoutTask[]> {
@@ -346,7 +347,8 @@ export class Runtime {
 
   private reportError(task: TaskState, err: unknown): void {
     task.stats.errors++;
-    const message = err instanceof Error ? err.message : String(err);
+    const where = err instanceof SquallError ? formatContext(err.context) : '';
+    const message = (err instanceof Error ? err.message : String(err)) + (where ? ` (${where})` : '');
     const list = this.errors.get(task.componentId) ?? [];
     list.push({ time: this.clock.now(), task: task.taskId, message });
     if (list.length > MAX_ERRORS_KEPT) list.shift();

@@ -2,10 +2,11 @@ import { fileURLToPath } from 'node:url';
 import type { ComponentSpec, GroupingSpec, TopologySpec } from '../../src/topology/spec.js';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/components.mjs', import.meta.url));
+export const MULTILANG_FIXTURES = fileURLToPath(new URL('../fixtures/multilang/', import.meta.url));
 
 interface Comp {
   id: string;
-  export: string;
+  export?: string;
   args?: unknown[];
   outputs?: Record<string, string[]> | string[];
   direct?: string[];
@@ -14,6 +15,8 @@ interface Comp {
   numTasks?: number;
   config?: Record<string, unknown>;
   module?: string;
+  /** Makes the component a multilang subprocess instead of a JS class. */
+  shell?: string[];
 }
 
 function component(kind: 'spout' | 'bolt', c: Comp): ComponentSpec {
@@ -21,7 +24,7 @@ function component(kind: 'spout' | 'bolt', c: Comp): ComponentSpec {
   return {
     id: c.id,
     kind,
-    impl: { kind: 'js', module: c.module ?? FIXTURES, export: c.export, args: c.args ?? [] },
+    impl: c.shell ? { kind: 'shell', command: c.shell } : { kind: 'js', module: c.module ?? FIXTURES, export: c.export ?? 'default', args: c.args ?? [] },
     outputs: Object.entries(outs).map(([id, fields]) => ({ id, fields, direct: c.direct?.includes(id) ?? false })),
     inputs: (c.inputs ?? []).map((i) => ({ from: i.from, stream: i.stream ?? 'default', grouping: i.grouping ?? { type: 'shuffle' } })),
     parallelism: c.parallelism ?? 1,

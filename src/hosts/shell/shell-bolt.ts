@@ -1,0 +1,114 @@
+/**
+ * A bolt run as a multilang subprocess (Storm's ShellBolt). Tuples get string ids and stay
+ * pending until the child acks or fails them; at most topology.shellbolt.max.pending are in
+ * flight. Heartbeats every second; if the child dies every pending tuple is failed at once.
+ */
+import { ComponentError, type SquallError } from '../../common/errors.js';
+import { boltTuple, heartbeatTuple, tickTuple, type ChildMessage, type EmitCommand } from '../../multilang/index.js';
+import type { BoltCollector, TopologyConfig, TopologyContext } from '../../runtime/api.js';
+import type { BoltHost } from '../../runtime/executors.js';
+import type { ComponentRequest } from '../../runtime/runtime.js';
+import type { TupleImpl } from '../../runtime/tuple.js';
+import { logAt } from './log-levels.js';
+import { ShellTask, type ShellEnvironment } from './shell-task.js';
+
+export class ShellBolt extends ShellTask implements BoltHost {
+  private collector!: BoltCollector;
+  private readonly pending = new Map<string, TupleImpl>();
+  private nextId = 0;
+  private readonly maxPending: number;
+  private unknownAcks = 0;
+
+  constructor(req: ComponentRequest, command: readonly string[], env: ShellEnvironment) {
+    super(req, command, env);
+    this.maxPending = Number(req.component.config['topology.shellbolt.max.pending'] ?? 100);
+  }
+
+  async prepare(conf: TopologyConfig, _ctx: TopologyContext, collector: BoltCollector): Promise<void> {
+    this.collector = collector;
+    await this.startFirst({ ...conf });
+  }
+
+  ready(): boolean {
+    return this.state === 'running' && this.child!.writable && this.pending.size < this.maxPending;
+  }
+
+  execute(t: TupleImpl): void {
+    const id = String(++this.nextId);
+    this.pending.set(id, t);
+    const msg = t.isTick()
+      ? tickTuple(id, t.values[0] as number)
+      : boltTuple(id, t.sourceComponent, t.sourceStreamId, t.sourceTask, t.values as unknown[]);
+    this.child!.send(msg);
+  }
+
+  async cleanup(): Promise<void> {
+    await this.closeChild();
+  }
+
+  protected onChildMessage(msg: ChildMessage): void {
+    switch (msg.command) {
+      case 'emit': return this.onEmit(msg);
+      case 'ack':
+      case 'fail': return this.onAckFail(msg.command, msg.id);
+      case 'log': return logAt(this.logger, msg.level, msg.msg, this.child?.pid);
+      case 'error': return this.report(new ComponentError('E_COMPONENT_REPORTED', msg.msg, { context: this.where() }));
+      case 'metrics': return this.logger.debug(`metric ${msg.name}`, { params: msg.params });
+      case 'sync': return;
+      case 'pid': return this.child?.kill(new ComponentError('E_MULTILANG_PROTOCOL', 'sent a second pid reply', { context: this.where() }));
+      case 'unknown': return this.logger.warn(`ignored unknown command "${msg.name}"`);
+    }
+  }
+
+  protected onChildLost(_err: SquallError): void {
+    const held = [...this.pending.values()];
+    this.pending.clear();
+    for (const t of held) this.collector.fail(t);
+    if (held.length > 0) this.logger.warn(`failed ${held.length} in-flight tuple(s) of the dead subprocess; their spouts replay them`);
+  }
+
+  protected onHeartbeat(): void {
+    this.child!.send(heartbeatTuple(`hb-${this.req.clock.now()}`));
+  }
+
+  protected awaitingChild(): boolean {
+    return true;
+  }
+
+  protected report(err: SquallError): void {
+    this.collector.reportError(err);
+  }
+
+  private onEmit(msg: EmitCommand): void {
+    const anchors: TupleImpl[] = [];
+    for (const a of msg.anchors) {
+      const t = this.pending.get(a);
+      if (t !== undefined) anchors.push(t);
+    }
+    let tasks: readonly number[];
+    try {
+      tasks = this.collector.emit(msg.tuple, {
+        stream: msg.stream,
+        ...(anchors.length > 0 ? { anchors } : {}),
+        ...(msg.directTask === undefined ? {} : { directTask: msg.directTask }),
+      });
+    } catch (err) {
+      this.report(err instanceof ComponentError ? err : new ComponentError('E_BAD_EMIT', String(err), { context: this.where() }));
+      tasks = [];
+    }
+    if (msg.needTaskIds) this.child!.send(tasks);
+  }
+
+  private onAckFail(kind: 'ack' | 'fail', id: unknown): void {
+    const key = String(id);
+    const t = this.pending.get(key);
+    if (t === undefined) {
+      if (this.unknownAcks++ < 5) this.logger.warn(`${kind} of unknown tuple id ${JSON.stringify(key).slice(0, 80)} ignored`);
+      return;
+    }
+    this.pending.delete(key);
+    if (kind === 'ack') this.collector.ack(t);
+    else this.collector.fail(t);
+    if (this.pending.size === this.maxPending - 1) this.req.wake();
+  }
+}

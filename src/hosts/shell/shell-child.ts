@@ -1,0 +1,248 @@
+/**
+ * One multilang subprocess: spawned without a shell in its own process group, stdout decoded
+ * into protocol messages, stderr drained into the log, writes coalesced into one write per
+ * turn of the event loop. Knows nothing about bolts or spouts; the hosts build on it.
+ */
+import { execa, type ResultPromise } from 'execa';
+import type { Clock } from '../../common/clock.js';
+import { ComponentError, SquallError, type ErrorContext } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import {
+  createCodec, parseChildMessage, unbatch, type ChildMessage, type MultilangCodec, type SerializerKind,
+} from '../../multilang/index.js';
+import { StderrDrain } from './stderr-drain.js';
+
+export interface ShellChildOptions {
+  command: readonly string[];
+  cwd: string;
+  env: Record<string, string>;
+  serializer: SerializerKind;
+  maxFrameBytes: number;
+  logger: Logger;
+  clock: Clock;
+  /** Names the task in errors. */
+  where: ErrorContext;
+  onMessage(msg: ChildMessage): void;
+  /** Called once when the child dies, breaks the protocol or cannot start. */
+  onFatal(err: SquallError): void;
+  /** stdin drained after a write was refused. */
+  onWritable(): void;
+}
+
+const STDERR_TAIL_IN_ERRORS = 4096;
+
+export class ShellChild {
+  readonly pid: number | undefined;
+  lastActivity: number;
+  batchMode = false;
+  private readonly proc: ResultPromise;
+  private readonly codec: MultilangCodec;
+  private readonly stderr: StderrDrain;
+  private outbox: unknown[] = [];
+  private flushScheduled = false;
+  private stdinFull = false;
+  private dead = false;
+  private reported = false;
+  private closing = false;
+  readonly exited: Promise<{ code: number | null; signal: string | null }>;
+
+  constructor(private readonly opts: ShellChildOptions) {
+    const [file, ...args] = opts.command;
+    this.codec = createCodec(opts.serializer, { maxFrameBytes: opts.maxFrameBytes });
+    this.lastActivity = opts.clock.now();
+    this.stderr = new StderrDrain((line) => opts.logger.info(line, { stream: 'stderr', pid: this.pid }));
+    this.proc = execa(file!, args, {
+      cwd: opts.cwd,
+      env: opts.env,
+      extendEnv: false,
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false,
+      reject: false,
+      detached: true,
+      cleanup: true,
+      encoding: 'buffer',
+      stripFinalNewline: false,
+    });
+    this.pid = this.proc.pid;
+    this.exited = new Promise((resolve) => {
+      this.proc.on('exit', (code, signal) => resolve({ code, signal }));
+    });
+    this.wire();
+  }
+
+  get writable(): boolean {
+    return !this.dead && !this.stdinFull;
+  }
+
+  get isDead(): boolean {
+    return this.dead;
+  }
+
+  /** Queues a message; all messages queued in one turn go out in one write. */
+  send(msg: unknown): void {
+    if (this.dead) return;
+    this.outbox.push(msg);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(this.flush);
+    }
+  }
+
+  /** The last bytes of stderr, for error reports. */
+  stderrTail(max = STDERR_TAIL_IN_ERRORS): string {
+    const t = this.stderr.tailText();
+    return t.length > max ? `…${t.slice(t.length - max)}` : t;
+  }
+
+  /** Kills the whole process group at once, reporting `reason` as the cause of death. */
+  kill(reason?: SquallError): void {
+    if (reason) this.fatal(reason);
+    this.dead = true;
+    signalGroup(this.pid, 'SIGKILL');
+  }
+
+  /**
+   * Graceful stop: close stdin (adapters exit on EOF, after their cleanup), then SIGTERM and
+   * SIGKILL to the process group if it has not exited in time.
+   */
+  async close(graceMs: number): Promise<void> {
+    this.closing = true;
+    this.flush();
+    this.proc.stdin?.end();
+    if (await this.exitsWithin(graceMs)) return;
+    signalGroup(this.pid, 'SIGTERM');
+    if (await this.exitsWithin(Math.min(graceMs, 2000))) return;
+    this.kill();
+    await this.exited;
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const msgs = this.outbox;
+    if (msgs.length === 0 || this.dead) return;
+    this.outbox = [];
+    const data = this.encode(msgs);
+    const ok = this.proc.stdin!.write(data);
+    if (!ok) this.stdinFull = true;
+  };
+
+  private encode(msgs: unknown[]): string | Uint8Array {
+    if (msgs.length === 1) return this.codec.encode(msgs[0]);
+    if (this.batchMode) return this.codec.encodeBatch(msgs);
+    const parts = msgs.map((m) => this.codec.encode(m));
+    if (typeof parts[0] === 'string') return (parts as string[]).join('');
+    return Buffer.concat(parts as Uint8Array[]);
+  }
+
+  private wire(): void {
+    const { proc } = this;
+    proc.stdout!.on('data', (chunk: Buffer) => this.onStdout(chunk));
+    proc.stderr!.setEncoding('utf8');
+    proc.stderr!.on('data', (chunk: string) => this.stderr.push(chunk));
+    proc.stdin!.on('drain', () => {
+      this.stdinFull = false;
+      this.opts.onWritable();
+    });
+    // EPIPE after the child died: the exit handler reports the death itself.
+    proc.stdin!.on('error', () => {});
+    proc.on('error', (err: NodeJS.ErrnoException) => this.fatal(this.spawnError(err)));
+    proc.on('exit', (code, signal) => {
+      this.stderr.flush();
+      this.fatal(this.exitError(code, signal));
+    });
+  }
+
+  private onStdout(chunk: Buffer): void {
+    if (this.dead) return;
+    this.lastActivity = this.opts.clock.now();
+    let frames: unknown[];
+    try {
+      frames = this.codec.decoder.push(chunk);
+    } catch (err) {
+      this.protocolFailure(err);
+      return;
+    }
+    for (const frame of frames) {
+      const msgs = this.batchMode && Array.isArray(frame) ? unbatch(frame) : [frame];
+      for (const m of msgs) {
+        let msg: ChildMessage;
+        try {
+          msg = parseChildMessage(m);
+        } catch (err) {
+          this.protocolFailure(err);
+          return;
+        }
+        this.opts.onMessage(msg);
+        if (this.dead) return;
+      }
+    }
+  }
+
+  private protocolFailure(err: unknown): void {
+    const detail = err instanceof Error ? err.message : String(err);
+    this.fatal(new ComponentError('E_MULTILANG_PROTOCOL', `broke the multilang protocol: ${detail}`, {
+      context: this.context(), cause: err,
+      hint: `a multilang component must write only protocol messages to stdout (use the adapter's log, or stderr, for output); serializer is ${this.opts.serializer}${this.tailHint()}`,
+    }));
+  }
+
+  private spawnError(err: NodeJS.ErrnoException): SquallError {
+    const cmd = this.opts.command.join(' ');
+    const missing = err.code === 'ENOENT';
+    return new ComponentError(missing ? 'E_COMMAND_NOT_FOUND' : 'E_SUBPROCESS_START', missing ? `command not found: ${this.opts.command[0]} (running "${cmd}" in ${this.opts.cwd})` : `cannot start "${cmd}": ${err.message}`, {
+      context: this.context(), cause: err,
+      hint: missing ? 'install it or fix the command in the topology (commands run without a shell, from the topology directory)' : undefined,
+    });
+  }
+
+  private exitError(code: number | null, signal: string | null): SquallError {
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    return new ComponentError('E_SUBPROCESS_EXIT', `subprocess ${how}${this.tailHint()}`, {
+      context: { ...this.context(), exitCode: code, signal }, retriable: true,
+    });
+  }
+
+  private tailHint(): string {
+    const tail = this.stderrTail().trimEnd();
+    return tail ? `\n  stderr (last lines):\n    ${tail.split('\n').slice(-20).join('\n    ')}` : '';
+  }
+
+  private context(): ErrorContext {
+    return { ...this.opts.where, ...(this.pid === undefined ? {} : { pid: this.pid }) };
+  }
+
+  /** Reports the first fatal condition only; always takes the whole process group down. */
+  private fatal(err: SquallError): void {
+    if (this.reported) return;
+    this.reported = true;
+    this.dead = true;
+    signalGroup(this.pid, 'SIGKILL');
+    if (!this.closing) this.opts.onFatal(err);
+  }
+
+  private exitsWithin(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(false), ms);
+      void this.exited.then(() => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+  }
+}
+
+/** Signals a process group (the child and anything it started); ignores "no such process". */
+export function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
