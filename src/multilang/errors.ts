@@ -46,7 +46,7 @@ export class FrameTooLargeError extends ProtocolError {
   readonly bufferedBytes: number;
   constructor(limit: number, bufferedBytes: number, options: ProtocolErrorOptions = {}) {
     super(
-      `multilang frame exceeds the limit of ${limit} bytes (${bufferedBytes} bytes without an end)`,
+      `multilang frame exceeds the limit of ${limit} bytes (${bufferedBytes} bytes read)`,
       { hint: 'the child sent one huge message or never terminated it; split large values or raise the frame limit', ...options },
       'E_MULTILANG_FRAME_TOO_LARGE',
     );
@@ -64,7 +64,7 @@ export class InvalidJsonError extends ProtocolError {
     super(
       message,
       { hint: 'a multilang child must write only protocol messages to stdout; log through the adapter (e.g. self.log(...)) instead of print()', ...options },
-      'E_MULTILANG_NONJSON',
+      'E_PROTOCOL_NONJSON',
     );
   }
 }

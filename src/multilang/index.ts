@@ -12,13 +12,13 @@ export {
   DEFAULT_STREAM, HEARTBEAT_STREAM, TICK_STREAM, SYSTEM_COMPONENT, SYSTEM_TASK_ID,
   boltTuple, handshakeMessage, heartbeatTuple, isHeartbeatTuple, isTickTuple, parseChildMessage, spoutCommand, tickTuple,
 } from './messages.js';
-export { FrameTooLargeError, InvalidJsonError, ProtocolError, SerializerMismatchError, MAX_EXCERPT_CHARS } from './errors.js';
-export { DEFAULT_MAX_DEPTH, DEFAULT_MAX_FRAME_BYTES } from './limits.js';
+export { FrameTooLargeError, InvalidJsonError, ProtocolError, SerializerMismatchError, MAX_EXCERPT_CHARS, makeExcerpt } from './errors.js';
+export { DEFAULT_MAX_DEPTH, DEFAULT_MAX_FRAME_BYTES, compileDecoderOptions } from './limits.js';
 
 export type { CodecOptions, MultilangCodec, SerializerKind } from './codec.js';
 export type { DecoderOptions, MultilangDecoder } from './limits.js';
 export type {
   AckFailCommand, BoltTupleMessage, ChildCommand, ChildMessage, EmitCommand, ErrorCommand, GroupingJson, HandshakeContext,
-  HandshakeMessage, HeartbeatTupleMessage, LogCommand, LogLevel, MessageId, MetricsCommand, ParentMessage, PidReply,
+  HandshakeMessage, HeartbeatTupleMessage, LogCommand, LogLevel, MessageId, MetricsCommand, ParentMessage, ParseChildOptions, PidReply,
   SpoutCommandMessage, SpoutCommandName, SyncCommand, TaskIdsMessage, TickTupleMessage, UnknownCommand,
 } from './messages.js';

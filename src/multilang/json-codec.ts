@@ -3,7 +3,8 @@
  *
  * Output follows the strictest adapter (storm.js splits on the exact bytes "\nend\n"): compact
  * single-line JSON, LF only. Input follows Storm's reader (Java `readLine`): the body may span
- * lines, lines may end in CRLF, blank lines before a message are harmless.
+ * lines, lines may end in CRLF, blank lines before a message are harmless. Unlike `readLine`,
+ * a lone CR (classic Mac line end) is not a line break; no adapter writes one.
  */
 import { InvalidJsonError, ProtocolError } from './errors.js';
 import { stringifyJson } from './json-text.js';

@@ -131,10 +131,16 @@ export function isTickTuple(m: BoltTupleMessage): m is TickTupleMessage {
 // ---------------------------------------------------------------------------------------------
 // Child → parent (normalised)
 
-/** The handshake reply `{"pid": n}`; `command` is synthetic (the wire message has none). */
+/**
+ * The handshake reply `{"pid": n}`; `command` is synthetic (the wire message has none).
+ * A Squall-aware child also lists the extensions it accepts:
+ * `{"pid": n, "squall": {"extensions": ["batch"]}}` (multilang/EXTENSIONS.md).
+ */
 export interface PidReply {
   command: 'pid';
   pid: number;
+  /** Extensions the child accepts; [] for every Storm adapter. */
+  extensions: string[];
 }
 
 /** An emit, normalised from every adapter's dialect. */
@@ -148,8 +154,8 @@ export interface EmitCommand {
   /** Wire `task` when non-zero: the target of a direct emit; absent, null or 0 → undefined. */
   directTask: number | undefined;
   /**
-   * Wire `need_task_ids` (absent or null → true), forced to false for direct emits, for which
-   * Storm never sends task ids and no adapter reads them.
+   * Wire `need_task_ids` (absent or null → true, or the `needTaskIdsDefault` option), forced to
+   * false for direct emits, for which Storm never sends task ids and no adapter reads them.
    */
   needTaskIds: boolean;
   /** Spout message id; absent or null → undefined (unreliable emit). Ignored for bolts. */
@@ -203,6 +209,16 @@ export type ChildCommand = EmitCommand | AckFailCommand | LogCommand | ErrorComm
 /** Everything a child sends, normalised. */
 export type ChildMessage = PidReply | ChildCommand;
 
+/** Options of {@link parseChildMessage}. */
+export interface ParseChildOptions {
+  /**
+   * What an emit without `need_task_ids` (or with null) means. Storm's rule is true; with the
+   * `batch` extension active it is false (multilang/EXTENSIONS.md).
+   * @default true
+   */
+  needTaskIdsDefault?: boolean;
+}
+
 /**
  * Validates one decoded child frame and normalises it. A frame with a `command` is a command;
  * one without is accepted only as the handshake's pid reply (the host checks the phase).
@@ -212,7 +228,7 @@ export type ChildMessage = PidReply | ChildCommand;
  * @throws ProtocolError for a non-object, a missing or non-string command, or fields of the
  * wrong type (a non-list tuple, non-string stream or anchor, negative or fractional task, …).
  */
-export function parseChildMessage(value: unknown): ChildMessage {
+export function parseChildMessage(value: unknown, opts: ParseChildOptions = {}): ChildMessage {
   const msg = asObject(value);
   const command = msg['command'];
   if (command === undefined || command === null) {
@@ -221,7 +237,7 @@ export function parseChildMessage(value: unknown): ChildMessage {
   }
   if (typeof command !== 'string') throw fieldError('message', 'command', 'a string', msg);
   switch (command) {
-    case 'emit': return parseEmit(msg);
+    case 'emit': return parseEmit(msg, opts.needTaskIdsDefault ?? true);
     case 'ack':
     case 'fail': return { command, id: requireId(msg, command) };
     case 'log': return { command: 'log', msg: asText(msg['msg']), level: normalizeLevel(msg['level']) };
@@ -242,16 +258,26 @@ function asObject(value: unknown): Record<string, unknown> {
 function parsePidReply(msg: Record<string, unknown>): PidReply {
   const pid = msg['pid'];
   if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) throw fieldError('pid reply', 'pid', 'a positive integer', msg);
-  return { command: 'pid', pid };
+  return { command: 'pid', pid, extensions: parseExtensions(msg) };
 }
 
-function parseEmit(msg: Record<string, unknown>): EmitCommand {
+function parseExtensions(msg: Record<string, unknown>): string[] {
+  const squall = msg['squall'] ?? {};
+  if (typeof squall !== 'object' || Array.isArray(squall)) throw fieldError('pid reply', 'squall', 'an object', msg);
+  const list = (squall as Record<string, unknown>)['extensions'] ?? [];
+  if (!Array.isArray(list) || !list.every((e) => typeof e === 'string')) {
+    throw new ProtocolError('pid reply: "squall.extensions" must be a list of strings', { input: msg });
+  }
+  return list as string[];
+}
+
+function parseEmit(msg: Record<string, unknown>, needTaskIdsDefault: boolean): EmitCommand {
   const tuple = msg['tuple'];
   if (!Array.isArray(tuple)) throw fieldError('emit', 'tuple', 'a list', msg);
   const stream = msg['stream'] ?? DEFAULT_STREAM;
   if (typeof stream !== 'string') throw fieldError('emit', 'stream', 'a string', msg);
   const directTask = parseDirectTask(msg);
-  const need = msg['need_task_ids'] ?? true;
+  const need = msg['need_task_ids'] ?? needTaskIdsDefault;
   if (typeof need !== 'boolean') throw fieldError('emit', 'need_task_ids', 'a boolean', msg);
   return {
     command: 'emit',

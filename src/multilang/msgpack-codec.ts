@@ -28,6 +28,8 @@ const UNPACK_OPTIONS: Options = {
 
 const INT64_MIN = -(2n ** 63n);
 const UINT64_MAX = 2n ** 64n - 1n;
+const INT64_MIN_NUMBER = -(2 ** 63);
+const UINT64_LIMIT_NUMBER = 2 ** 64;
 const encoder = new TextEncoder();
 
 /**
@@ -88,11 +90,17 @@ export class MsgpackDecoder implements MultilangDecoder {
   private drain(buf: Uint8Array, out: unknown[], fromChunk: boolean): void {
     const end = buf.length;
     let complete = 0;
-    for (;;) {
-      if (this.scanner.atValueStart && this.scanner.pos < end) checkValueStart(buf, this.scanner.pos, end);
-      const valueEnd = this.scanner.next(buf, end);
-      if (valueEnd === NEED_MORE) break;
-      complete = valueEnd;
+    try {
+      for (;;) {
+        if (this.scanner.atValueStart && this.scanner.pos < end) checkValueStart(buf, this.scanner.pos, end);
+        const valueEnd = this.scanner.next(buf, end);
+        if (valueEnd === NEED_MORE) break;
+        complete = valueEnd;
+      }
+    } catch (err) {
+      // Hand over what came before the bad value (e.g. the child's `error` command).
+      if (complete > 0) this.decodeRegion(buf.subarray(0, complete), out);
+      throw err;
     }
     if (complete > 0) this.decodeRegion(buf.subarray(0, complete), out);
     if (fromChunk) {
@@ -123,6 +131,7 @@ export class MsgpackDecoder implements MultilangDecoder {
     if (err instanceof ProtocolError) {
       err.decodedBefore = out;
       this.failure = err;
+      this.pending.clear(); // nothing more will be decoded; release the memory now
     }
     return err;
   }
@@ -146,14 +155,19 @@ function checkValueStart(buf: Uint8Array, p: number, end: number): void {
 }
 
 /**
- * Returns `value` with integers that need more than 32 bits turned into `bigint`, copying only
- * the containers that change. Without this msgpackr writes them as float64 and a Python child
- * would receive 1712345678901.0 for a millisecond timestamp.
+ * Returns `value` with integer-valued numbers that need more than 32 bits (and fit 64) turned
+ * into `bigint` and lone surrogates in strings replaced, copying only the containers that change. Without this msgpackr writes them as
+ * float64 and a Python child would receive 1712345678901.0 for a millisecond timestamp; JSON
+ * writes them as integers too, so both serializers agree.
  */
 export function widenIntegers(value: unknown): unknown {
   switch (typeof value) {
     case 'number':
-      return Number.isSafeInteger(value) && (value > 0xffffffff || value < -0x80000000) ? BigInt(value) : value;
+      return Number.isInteger(value) && (value > 0xffffffff || value < -0x80000000) && value >= INT64_MIN_NUMBER && value < UINT64_LIMIT_NUMBER
+        ? BigInt(value)
+        : value;
+    case 'string':
+      return toWellFormed(value);
     case 'bigint':
       if (value < INT64_MIN || value > UINT64_MAX) throw new RangeError(`integer ${value} does not fit in msgpack's 64-bit integers`);
       return value;
@@ -189,6 +203,21 @@ function widenObject(obj: Record<string, unknown>): Record<string, unknown> {
     }
   }
   return copy ?? obj;
+}
+
+/** ES2024 string methods (Node ≥ 20); our tsconfig's lib is ES2023. */
+interface WellFormedString {
+  isWellFormed(): boolean;
+  toWellFormed(): string;
+}
+
+/**
+ * msgpack strings are UTF-8, which cannot hold a lone surrogate (JSON can, as "\udc00");
+ * msgpackr would write invalid UTF-8 that Python's unpacker rejects, so use U+FFFD instead.
+ */
+function toWellFormed(s: string): string {
+  const w = s as unknown as WellFormedString;
+  return w.isWellFormed() ? s : w.toWellFormed();
 }
 
 function isPlainObject(value: object): value is Record<string, unknown> {

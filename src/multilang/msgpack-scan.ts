@@ -10,15 +10,12 @@
  */
 import { FrameTooLargeError, ProtocolError } from './errors.js';
 
-/** Outcome of {@link MsgpackScanner.next}: a value ended at `end`, or more bytes are needed. */
-export type ScanResult = number;
-export const NEED_MORE: ScanResult = -1;
+/** {@link MsgpackScanner.next}'s answer when the value in progress is not complete yet. */
+export const NEED_MORE = -1;
 
 export class MsgpackScanner {
   /** Start of the top-level value being scanned. */
   valueStart = 0;
-  /** Start of the value whose end {@link next} returned last. */
-  completedStart = 0;
   /** Next unread byte. */
   pos = 0;
   /** Children still expected by each open container, innermost last. */
@@ -36,17 +33,16 @@ export class MsgpackScanner {
 
   /**
    * Scans `buf[pos, end)`. Returns the end offset of the first top-level value that completes
-   * (its start is then in `completedStart`), or {@link NEED_MORE}.
+   * (the next value then starts there), or {@link NEED_MORE}.
    * @throws FrameTooLargeError, ProtocolError for limits and bytes msgpack never uses.
    */
-  next(buf: Uint8Array, end: number): ScanResult {
+  next(buf: Uint8Array, end: number): number {
     while (this.pos < end) {
       const size = this.elementSize(buf, this.pos, end);
       if (size < 0) break;
       this.pos += size;
       if (this.closeCompleted()) {
         if (this.pos - this.valueStart > this.maxValueBytes) this.tooLarge(buf, this.pos);
-        this.completedStart = this.valueStart;
         this.valueStart = this.pos;
         return this.pos;
       }
@@ -59,7 +55,6 @@ export class MsgpackScanner {
   rebase(delta: number): void {
     this.pos -= delta;
     this.valueStart -= delta;
-    this.completedStart -= delta;
   }
 
   /**

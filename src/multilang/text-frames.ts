@@ -129,16 +129,17 @@ export abstract class TextFrameDecoder implements MultilangDecoder {
 
   /** Keeps the unfinished frame `[start, end)` for the next push, within the frame limit. */
   private keepTail(buf: Uint8Array, start: number, resumeAt: number, fromChunk: boolean): void {
+    const limit = this.limits.maxFrameBytes + 8; // the terminator may be partly buffered
+    if (buf.length - start > limit) {
+      // Checked before copying, so one giant chunk is refused without being buffered.
+      throw new FrameTooLargeError(this.limits.maxFrameBytes, buf.length - start, { input: buf.subarray(start) });
+    }
     if (fromChunk) {
       if (start < buf.length) this.pending.append(buf.subarray(start));
     } else {
       this.pending.consume(start);
     }
     this.scanFrom = resumeAt - start;
-    // The terminator itself may be partly buffered, hence the few bytes of slack.
-    if (this.pending.length > this.limits.maxFrameBytes + 8) {
-      throw new FrameTooLargeError(this.limits.maxFrameBytes, this.pending.length, { input: this.pending.view() });
-    }
   }
 
   /**
@@ -191,6 +192,7 @@ export abstract class TextFrameDecoder implements MultilangDecoder {
     if (err instanceof ProtocolError) {
       err.decodedBefore = out;
       this.failure = err;
+      this.pending.clear(); // nothing more will be decoded; release the memory now
     }
     return err;
   }

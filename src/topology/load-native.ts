@@ -5,23 +5,17 @@
  * Every problem is reported, each at the most specific node (file:line:column), so that one
  * run shows all there is to fix.
  */
-import { LineCounter, isMap, parseDocument, type Node, type YAMLMap } from 'yaml';
-import type { ValidationIssue } from '../common/errors.js';
-import { NAME_HINT, readComponent, readConfig, type ComponentKind, type ParsedComponent } from './native-component.js';
+import { isMap, type Node, type YAMLMap } from 'yaml';
+import { readComponent, readConfig, type ComponentKind, type ParsedComponent } from './native-component.js';
 import { checkSubscriptions } from './native-inputs.js';
-import { NAME_PATTERN, type TopologySpec } from './spec.js';
+import type { TopologySpec } from './spec.js';
+import { checkName, inFileOrder, parseYaml, type ParseResult } from './topology-doc.js';
 import {
-  Reporter, asList, asString, at, checkKeys, describeNode, entries, isNull, item,
+  Reporter, asList, at, checkKeys, describeNode, entries, isNull, item,
   type Entry,
 } from './yaml-nodes.js';
 
-export interface ParseResult {
-  /** Set if and only if `issues` is empty. */
-  spec?: TopologySpec;
-  issues: ValidationIssue[];
-  /** Problems that do not stop the topology from running (e.g. config keys Squall ignores). */
-  warnings: ValidationIssue[];
-}
+export type { ParseResult } from './topology-doc.js';
 
 const TOP_KEYS = ['name', 'config', 'spouts', 'bolts'];
 
@@ -31,22 +25,12 @@ const TOP_KEYS = ['name', 'config', 'spouts', 'bolts'];
  * @param file the file's absolute path: used in messages and to resolve relative js modules
  */
 export function parseTopology(text: string, file: string): ParseResult {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const rep = Reporter.create(file, lines, doc);
-  for (const err of doc.errors) rep.error(err.pos[0], `invalid YAML: ${yamlMessage(err.code, err.message)}`);
-  // A broken document parses into fragments whose checks would only add noise.
-  if (doc.errors.length > 0) return { issues: rep.issues, warnings: rep.warnings };
-  for (const w of doc.warnings) rep.warn(w.pos[0], `YAML: ${lowerFirst(w.message)}`);
-  const spec = readTopology(doc.contents as Node | null, rep);
+  const { rep, root, ok } = parseYaml(text, file);
+  if (!ok) return { issues: rep.issues, warnings: rep.warnings };
+  const spec = readTopology(root, rep);
   const warnings = inFileOrder(rep.warnings);
   if (spec && rep.issues.length === 0) return { spec, issues: [], warnings };
   return { issues: inFileOrder(rep.issues), warnings };
-}
-
-/** Checks run section by section and cross-references last; users read a file top-down. */
-function inFileOrder(issues: ValidationIssue[]): ValidationIssue[] {
-  return [...issues].sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
 function readTopology(root: Node | null, rep: Reporter): TopologySpec | undefined {
@@ -79,9 +63,7 @@ function readName(e: Entry | undefined, root: YAMLMap, rep: Reporter): string {
     rep.error(root, 'missing topology "name"', 'add name: <name> at the top level');
     return '';
   }
-  const name = asString(e, '"name"', rep);
-  if (name !== undefined && !NAME_PATTERN.test(name)) rep.error(at(e), `invalid topology name "${name}"`, NAME_HINT);
-  return name ?? '';
+  return checkName(e, rep) ?? '';
 }
 
 function readComponents(e: Entry | undefined, kind: ComponentKind, root: YAMLMap, rep: Reporter, ids: Map<string, Node>): ParsedComponent[] {
@@ -100,14 +82,4 @@ function readComponents(e: Entry | undefined, kind: ComponentKind, root: YAMLMap
     rep.error(list, '"spouts" is empty: a topology needs at least one spout', spoutHint);
   }
   return list.items.flatMap((n) => readComponent(item(n as Node | null, list, rep), kind, rep, ids) ?? []);
-}
-
-/** yaml's messages, except where its advice is for programmers rather than topology authors. */
-function yamlMessage(code: string, message: string): string {
-  if (code === 'MULTIPLE_DOCS') return 'the file holds several documents (separated by "---"); a topology is one document';
-  return lowerFirst(message);
-}
-
-function lowerFirst(s: string): string {
-  return /^[A-Z][a-z]/.test(s) ? s[0]!.toLowerCase() + s.slice(1) : s;
 }

@@ -65,7 +65,8 @@ export function readComponent(e: Entry, kind: ComponentKind, rep: Reporter, ids:
   return parsed;
 }
 
-function readId(f: Map<string, Entry>, map: YAMLMap, kind: ComponentKind, rep: Reporter, ids: Map<string, Node>): string | undefined {
+/** The component's id, checked; `ids` holds the ids seen so far (duplicates are reported). */
+export function readId(f: Map<string, Entry>, map: YAMLMap, kind: ComponentKind, rep: Reporter, ids: Map<string, Node>): string | undefined {
   const e = f.get('id');
   if (!e) {
     rep.error(map, `${kind} is missing "id"`, 'every spout and bolt needs an id, unique in the topology');
@@ -181,11 +182,7 @@ function readOutputs(e: Entry | undefined, rep: Reporter): ReadOutputs {
 }
 
 function readStream(s: Entry, rep: Reporter): StreamSpec {
-  if (isSystemId(s.key)) {
-    rep.error(s.keyNode, `stream id "${s.key}" is reserved for system streams`, 'stream ids starting with "__" belong to Storm\'s system streams (ticks, acks); rename it');
-  } else if (!NAME_PATTERN.test(s.key)) {
-    rep.error(s.keyNode, `invalid stream id "${s.key}"`, NAME_HINT);
-  }
+  checkStreamId(s.key, s.keyNode, rep);
   const stream: StreamSpec = { id: s.key, fields: [], direct: false, pos: rep.pos(s.keyNode) };
   if (isSeq(s.value)) {
     stream.fields = readFields(s.value, s.key, rep);
@@ -204,7 +201,17 @@ function readStream(s: Entry, rep: Reporter): StreamSpec {
   return stream;
 }
 
-function readFields(list: YAMLSeq, streamId: string, rep: Reporter): string[] {
+/** Reports a stream id that is reserved or not a valid name. */
+export function checkStreamId(id: string, node: Node, rep: Reporter): void {
+  if (isSystemId(id)) {
+    rep.error(node, `stream id "${id}" is reserved for system streams`, 'stream ids starting with "__" belong to Storm\'s system streams (ticks, acks); rename it');
+  } else if (!NAME_PATTERN.test(id)) {
+    rep.error(node, `invalid stream id "${id}"`, NAME_HINT);
+  }
+}
+
+/** A stream's field names: non-empty strings, each once. */
+export function readFields(list: YAMLSeq, streamId: string, rep: Reporter): string[] {
   const seen = new Set<string>();
   for (const { value, node } of stringItems(list, 'field names', rep)) {
     if (seen.has(value)) rep.error(node, `duplicate field "${value}" in stream "${streamId}"`, 'field names must be unique within a stream');

@@ -30,7 +30,19 @@ export interface ParsedInput {
   groupingNode?: Node;
   /** For fields / partial_key: the node of each grouped field, in order. */
   fieldNodes: Node[];
+  /** The reporter of the file the input was read from, if not the one checking (Flux includes). */
+  rep?: Reporter;
 }
+
+/** Advice in cross-check messages that depends on the topology format. */
+export interface SubscriptionHints {
+  /** For a subscription to a component that declares no streams at all. */
+  declareStreams: (from: string) => string;
+}
+
+const NATIVE_HINTS: SubscriptionHints = {
+  declareStreams: (from) => `"${from}" declares no output streams; add "outputs" to it`,
+};
 
 /** What the cross-checks need to know about a component. */
 export interface Subscriber {
@@ -146,17 +158,18 @@ function groupingFields(g: Entry, rep: Reporter): Array<{ value: string; node: N
 }
 
 /** Checks every input against the component and stream it subscribes to. */
-export function checkSubscriptions(components: readonly Subscriber[], rep: Reporter): void {
+export function checkSubscriptions(components: readonly Subscriber[], rep: Reporter, hints = NATIVE_HINTS): void {
   const byId = new Map<string, Subscriber>();
   for (const c of components) if (c.id !== undefined && !byId.has(c.id)) byId.set(c.id, c);
   for (const c of components) {
-    const seen = new Map<string, Node>();
-    const crep = rep.forComponent(c.id);
-    for (const input of c.inputs) checkInput(input, byId, seen, crep);
+    const seen = new Map<string, Seen>();
+    for (const input of c.inputs) checkInput(input, byId, seen, (input.rep ?? rep).forComponent(c.id), hints);
   }
 }
 
-function checkInput(input: ParsedInput, byId: Map<string, Subscriber>, seen: Map<string, Node>, rep: Reporter): void {
+interface Seen { node: Node; rep: Reporter }
+
+function checkInput(input: ParsedInput, byId: Map<string, Subscriber>, seen: Map<string, Seen>, rep: Reporter, hints: SubscriptionHints): void {
   const { from, stream } = input.spec;
   if (!input.fromNode) return;
   const source = byId.get(from);
@@ -168,19 +181,25 @@ function checkInput(input: ParsedInput, byId: Map<string, Subscriber>, seen: Map
   const key = JSON.stringify([from, stream]);
   const first = seen.get(key);
   if (first) {
-    rep.error(input.node, `subscribes to stream "${stream}" of "${from}" twice (first at line ${rep.pos(first).line})`, 'subscribe once per stream; remove one of the two inputs');
+    rep.error(input.node, `subscribes to stream "${stream}" of "${from}" twice (first at ${lineOf(first, rep)})`, 'subscribe once per stream; remove one of the two inputs');
   } else {
-    seen.set(key, input.node);
+    seen.set(key, { node: input.node, rep });
   }
   if (!source.outputsOk) return;
   const declared = source.outputs.find((s) => s.id === stream);
   if (!declared) {
     const ids = source.outputs.map((s) => s.id);
     rep.error(input.streamNode, `input from undeclared stream "${stream}" of "${from}"${didYouMean(stream, ids)}`,
-      ids.length > 0 ? `"${from}" declares streams: ${ids.join(', ')}` : `"${from}" declares no output streams; add "outputs" to it`);
+      ids.length > 0 ? `"${from}" declares streams: ${ids.join(', ')}` : hints.declareStreams(from));
     return;
   }
   if (!source.badStreams.has(stream)) checkGrouping(input, declared, from, rep);
+}
+
+/** "line N", naming the file too when it is not the one being reported on. */
+export function lineOf(at: { node: Node; rep: Reporter }, rep: Reporter): string {
+  const pos = at.rep.pos(at.node);
+  return pos.file === rep.file ? `line ${pos.line}` : `${pos.file}:${pos.line}`;
 }
 
 function checkGrouping(input: ParsedInput, stream: StreamSpec, from: string, rep: Reporter): void {

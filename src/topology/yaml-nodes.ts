@@ -4,8 +4,8 @@
  * and list every problem of a file at once.
  */
 import {
-  isAlias, isMap, isScalar, isSeq,
-  type Document, type LineCounter, type Node, type YAMLMap, type YAMLSeq,
+  LineCounter, isAlias, isMap, isScalar, isSeq,
+  type Document, type Node, type YAMLMap, type YAMLSeq,
 } from 'yaml';
 import type { ValidationIssue } from '../common/errors.js';
 import { didYouMean } from '../common/suggest.js';
@@ -16,6 +16,7 @@ interface Sink {
   file: string;
   lines: LineCounter;
   doc: Document;
+  toSource: (offset: number) => number;
   issues: ValidationIssue[];
   warnings: ValidationIssue[];
 }
@@ -24,8 +25,13 @@ interface Sink {
 export class Reporter {
   private constructor(private readonly sink: Sink, readonly component?: string) {}
 
-  static create(file: string, lines: LineCounter, doc: Document): Reporter {
-    return new Reporter({ file, lines, doc, issues: [], warnings: [] });
+  /**
+   * @param lines line starts of the file as written
+   * @param toSource maps an offset in the parsed text to one in the file, when they differ
+   *   (Flux substitutes `${...}` before parsing); positions then point at what the user wrote
+   */
+  static create(file: string, lines: LineCounter, doc: Document, toSource: (offset: number) => number = (o) => o): Reporter {
+    return new Reporter({ file, lines, doc, toSource, issues: [], warnings: [] });
   }
 
   get file(): string { return this.sink.file; }
@@ -39,7 +45,7 @@ export class Reporter {
 
   pos(at: Node | number | null | undefined): SourcePos {
     const offset = typeof at === 'number' ? at : at?.range?.[0] ?? 0;
-    const { line, col } = this.sink.lines.linePos(offset);
+    const { line, col } = this.sink.lines.linePos(this.sink.toSource(offset));
     // linePos gives line 0 before the first recorded line start; the file starts at 1:1.
     return { file: this.sink.file, line: Math.max(line, 1), column: Math.max(col, 1) };
   }
@@ -59,6 +65,14 @@ export class Reporter {
     if (hint !== undefined) issue.hint = hint;
     return issue;
   }
+}
+
+/** Line starts of `text`, counted as yaml's parser counts them. */
+export function lineCounterOf(text: string): LineCounter {
+  const lines = new LineCounter();
+  lines.addNewLine(0);
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
+  return lines;
 }
 
 /** One key of a map: the key's text, its node (for positions) and its value (aliases resolved). */

@@ -8,7 +8,7 @@ import type { Clock } from '../../common/clock.js';
 import { ComponentError, SquallError, type ErrorContext } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import {
-  createCodec, parseChildMessage, unbatch, type ChildMessage, type MultilangCodec, type SerializerKind,
+  createCodec, parseChildMessage, ProtocolError, unbatch, type ChildMessage, type MultilangCodec, type SerializerKind,
 } from '../../multilang/index.js';
 import { StderrDrain } from './stderr-drain.js';
 
@@ -157,19 +157,27 @@ export class ShellChild {
   private onStdout(chunk: Buffer): void {
     if (this.dead) return;
     this.lastActivity = this.opts.clock.now();
-    let frames: unknown[];
+    let frames: readonly unknown[];
+    let failure: unknown;
     try {
       frames = this.codec.decoder.push(chunk);
     } catch (err) {
-      this.protocolFailure(err);
-      return;
+      // Frames decoded before the bad bytes (often the child's own last "error") still count.
+      frames = err instanceof ProtocolError ? err.decodedBefore : [];
+      failure = err;
     }
+    this.dispatch(frames);
+    if (failure !== undefined && !this.dead) this.protocolFailure(failure);
+  }
+
+  private dispatch(frames: readonly unknown[]): void {
+    const needTaskIdsDefault = !this.batchMode;
     for (const frame of frames) {
       const msgs = this.batchMode && Array.isArray(frame) ? unbatch(frame) : [frame];
       for (const m of msgs) {
         let msg: ChildMessage;
         try {
-          msg = parseChildMessage(m);
+          msg = parseChildMessage(m, { needTaskIdsDefault });
         } catch (err) {
           this.protocolFailure(err);
           return;
@@ -182,9 +190,12 @@ export class ShellChild {
 
   private protocolFailure(err: unknown): void {
     const detail = err instanceof Error ? err.message : String(err);
-    this.fatal(new ComponentError('E_MULTILANG_PROTOCOL', `broke the multilang protocol: ${detail}`, {
+    const code = err instanceof ProtocolError ? err.code : 'E_MULTILANG_PROTOCOL';
+    this.fatal(new ComponentError(code, `broke the multilang protocol: ${detail}${this.tailHint()}`, {
       context: this.context(), cause: err,
-      hint: `a multilang component must write only protocol messages to stdout (use the adapter's log, or stderr, for output); serializer is ${this.opts.serializer}${this.tailHint()}`,
+      hint: code === 'E_PROTOCOL_NONJSON'
+        ? 'something printed to stdout, which is the protocol pipe: log through the adapter (self.log / logging) or write to stderr'
+        : `the component must speak the multilang protocol with the ${this.opts.serializer} serializer (topology.multilang.serializer)`,
     }));
   }
 
