@@ -1,6 +1,7 @@
 /** `npm run bench -- <name> [args]`: runs one benchmark, which prints its figures. */
 const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   local: () => import('./local.js'),
+  multilang: () => import('./multilang.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

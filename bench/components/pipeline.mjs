@@ -26,3 +26,17 @@ export class CountBolt {
     this.c.ack(t);
   }
 }
+
+const SENTENCE = 'snow white and the seven dwarfs went home';
+
+/** Emits the same 8-word sentence forever, tracked. */
+export class SentenceSpout {
+  open(conf, ctx, collector) { this.c = collector; this.n = 0; }
+  nextTuple() { this.c.emit([SENTENCE], { messageId: this.n++ }); }
+}
+
+/** Acks everything; counts what it saw. */
+export class SinkBolt {
+  prepare(conf, ctx, collector) { this.c = collector; }
+  execute(t) { this.c.ack(t); }
+}

@@ -1,0 +1,124 @@
+/**
+ * Multilang throughput: a Python split bolt's ceiling (fed a recorded transcript, no parent)
+ * against the same bolt under Squall, for Apache Storm's storm.py and for pystorm; Squall's own
+ * adapter with the batch extension; and the parent's CPU per tuple.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, openSync, writeFileSync, closeSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { silentLogger } from '../src/common/logger.js';
+import { createHostFactory } from '../src/hosts/factory.js';
+import { createRunDir, sweepRun } from '../src/hosts/shell/pid-dirs.js';
+import { encodeJsonFrame } from '../src/multilang/index.js';
+import { Runtime } from '../src/runtime/runtime.js';
+import { compilePlan } from '../src/topology/plan.js';
+import type { ComponentSpec, TopologySpec } from '../src/topology/spec.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const COMPONENTS = join(ROOT, 'bench', 'components');
+const PIPELINE = join(COMPONENTS, 'pipeline.mjs');
+const PYTHON = join(ROOT, '.cache', 'compat', 'venv', 'bin', 'python');
+const STORM_PY = join(ROOT, '.cache', 'compat', 'storm');
+const SENTENCE = 'snow white and the seven dwarfs went home';
+const WORDS = SENTENCE.split(' ').length;
+
+interface Figures { tuplesPerSec: number; parentCpuUsPerTuple: number }
+
+/** Writes a transcript: handshake, then n tuples, each followed by task-id replies if asked. */
+function transcript(n: number, taskIdReplies: boolean): string {
+  const dir = mkdtempSync(join(tmpdir(), 'squall-bench-'));
+  const pidDir = join(dir, 'pids');
+  mkdirSync(pidDir);
+  const context = { 'task->component': { 1: 'spout', 2: 'split', 3: 'sink' }, taskid: 2, componentid: 'split' };
+  const parts = [encodeJsonFrame({ pidDir, conf: {}, context })];
+  const ids = encodeJsonFrame([3]);
+  for (let i = 0; i < n; i++) {
+    parts.push(encodeJsonFrame({ id: String(i), comp: 'spout', stream: 'default', task: 1, tuple: [SENTENCE] }));
+    if (taskIdReplies) for (let w = 0; w < WORDS; w++) parts.push(ids);
+  }
+  const file = join(dir, 'transcript');
+  writeFileSync(file, parts.join(''));
+  return file;
+}
+
+/** Sentences per second of a bolt reading a transcript with nobody on the other side. */
+function ceiling(script: string[], n: number, taskIds: boolean): number {
+  const file = transcript(n, taskIds);
+  const input = openSync(file, 'r');
+  const start = process.hrtime.bigint();
+  spawnSync(PYTHON, script, { stdio: [input, 'ignore', 'ignore'], env: { ...process.env, PYTHONPATH: STORM_PY } });
+  const secs = Number(process.hrtime.bigint() - start) / 1e9;
+  closeSync(input);
+  return n / secs;
+}
+
+function js(id: string, name: string, outputs: string[], inputs: ComponentSpec['inputs'] = [], kind: 'spout' | 'bolt' = 'bolt'): ComponentSpec {
+  return { id, kind, impl: { kind: 'js', module: PIPELINE, export: name, args: [] }, outputs: outputs.length ? [{ id: 'default', fields: outputs, direct: false }] : [], inputs, parallelism: 1, numTasks: 1, config: {} };
+}
+
+/** Sentences per second through a shell bolt under Squall (spout and sink in process, acking on). */
+export async function underSquall(command: string[], outputs: string[], seconds: number, config: Record<string, unknown> = {}): Promise<Figures> {
+  const shell: ComponentSpec = {
+    id: 'bolt', kind: 'bolt', impl: { kind: 'shell', command }, outputs: [{ id: 'default', fields: outputs, direct: false }],
+    inputs: [{ from: 'spout', stream: 'default', grouping: { type: 'shuffle' } }], parallelism: 1, numTasks: 1, config: {},
+  };
+  const spec: TopologySpec = {
+    name: 'bench-multilang',
+    config: { 'topology.max.spout.pending': 2000, 'topology.environment': { PYTHONPATH: STORM_PY }, ...config },
+    spouts: [js('spout', 'SentenceSpout', ['sentence'], [], 'spout')],
+    bolts: [shell, js('sink', 'SinkBolt', [], [{ from: 'bolt', stream: 'default', grouping: { type: 'shuffle' } }])],
+  };
+  const runDir = await createRunDir(join(ROOT, '.cache', 'runs'), silentLogger);
+  const rt = await Runtime.create({ plan: compilePlan(spec), factory: createHostFactory({ runDir, baseEnv: process.env }) });
+  try {
+    rt.start();
+    const acked = (): number => rt.stats().find((s) => s.componentId === 'spout')!.acked;
+    await new Promise((r) => setTimeout(r, 2000));
+    const before = acked();
+    const cpu = process.cpuUsage();
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const n = acked() - before;
+    const used = process.cpuUsage(cpu);
+    const secs = (performance.now() - t0) / 1000;
+    return { tuplesPerSec: n / secs, parentCpuUsPerTuple: (used.user + used.system) / Math.max(n, 1) };
+  } finally {
+    await rt.close();
+    await sweepRun(runDir.path, runDir.runId, silentLogger);
+  }
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+export async function run(args: string[]): Promise<void> {
+  const seconds = Number(args[0] ?? 5);
+  const parts = args[1] ?? 'abcd';
+  execFileSync(join(ROOT, 'scripts', 'install-compat-adapters.sh'), { stdio: 'ignore' });
+  console.log(`multilang: 8-word split bolt; under Squall: JS spout -> Python bolt -> JS sink, acking on, ${seconds}s per run`);
+  let storm: Figures | undefined;
+  let py: Figures | undefined;
+  if (parts.includes('a') || parts.includes('b')) {
+  const stormCeiling = ceiling([join(COMPONENTS, 'storm_split.py')], 20_000, true);
+  storm = await underSquall([PYTHON, join(COMPONENTS, 'storm_split.py')], ['word'], seconds);
+  console.log(`  (a) storm.py split bolt ceiling (transcript, no parent): ${fmt(stormCeiling)} sentences/s (${fmt(stormCeiling * WORDS)} emits/s)`);
+  console.log(`  (b) the same bolt under Squall:                          ${fmt(storm.tuplesPerSec)} sentences/s   (b)/(a) = ${(storm.tuplesPerSec / stormCeiling).toFixed(2)}`);
+  }
+  if (parts.includes('c')) {
+  const pyCeiling = ceiling([join(COMPONENTS, 'pystorm_split.py')], 40_000, false);
+  py = await underSquall([PYTHON, join(COMPONENTS, 'pystorm_split.py')], ['word'], seconds);
+  console.log(`  (c) pystorm split bolt ceiling:                          ${fmt(pyCeiling)} sentences/s`);
+  console.log(`      the same bolt under Squall:                          ${fmt(py.tuplesPerSec)} sentences/s   ratio = ${(py.tuplesPerSec / pyCeiling).toFixed(2)} (target >= 0.9)`);
+  if (process.env.SQUALL_BENCH_VARIANTS) {
+    for (const pending of [1000, 5000]) {
+      const v = await underSquall([PYTHON, join(COMPONENTS, 'pystorm_split.py')], ['word'], seconds, { 'topology.shellbolt.max.pending': pending });
+      console.log(`      variant shellbolt.max.pending=${pending}: ${fmt(v.tuplesPerSec)} sentences/s, parent ${v.parentCpuUsPerTuple.toFixed(1)} us/sentence`);
+    }
+  }
+  }
+  if (!parts.includes('d')) return;
+  const identity = await underSquall([process.env.SQUALL_BENCH_PYTHON ?? 'python3', join(COMPONENTS, 'identity_squall.py')], ['sentence'], seconds, { 'topology.max.spout.pending': 20_000, 'topology.shellbolt.max.pending': 5000 });
+  console.log(`  (d) identity bolt, Squall adapter, batch extension:      ${fmt(identity.tuplesPerSec)} tuples/s (target >= 300,000 on one Python process)`);
+  console.log(`  (e) parent CPU per tuple (spout + host + sink, acking): ${identity.parentCpuUsPerTuple.toFixed(2)} us in (d)${storm ? `; ${storm.parentCpuUsPerTuple.toFixed(2)} us per sentence in (b)` : ''}${py ? `; ${py.parentCpuUsPerTuple.toFixed(2)} us per sentence in (c)` : ''}`);
+}
