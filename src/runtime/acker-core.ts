@@ -5,9 +5,10 @@
  * Messages may arrive in any order (an ack before its init), so entries are created on first
  * sight; an entry completes only once the spout's init has been seen.
  */
-import { RotatingMap } from './rotating-map.js';
+import { ExpiringMap } from './expiring-map.js';
 
 interface AckerEntry {
+  gen: number;
   hi: number;
   lo: number;
   /** Spout task to notify; -1 until the init message arrives. */
@@ -21,10 +22,10 @@ export type AckerOutcome =
   | { kind: 'reset'; root: number; spoutTask: number };
 
 export class AckerCore {
-  private readonly pending: RotatingMap<number, AckerEntry>;
+  private readonly pending: ExpiringMap<number, AckerEntry>;
 
   constructor(numBuckets: number) {
-    this.pending = new RotatingMap(numBuckets);
+    this.pending = new ExpiringMap(numBuckets);
   }
 
   get size(): number {
@@ -57,36 +58,32 @@ export class AckerCore {
   /** Restarts the entry's expiry and tells the spout to restart its own. */
   resetTimeout(root: number): AckerOutcome | undefined {
     const e = this.pending.get(root);
-    if (e === undefined || !this.pending.touch(root) || e.spoutTask < 0) return undefined;
+    if (e === undefined || e.spoutTask < 0) return undefined;
+    this.pending.touch(root);
     return { kind: 'reset', root, spoutTask: e.spoutTask };
   }
 
-  /** Expires the oldest bucket silently (the spout times its tuples out on its own). */
+  /** Expires old entries silently (the spout times its tuples out on its own). */
   rotate(): number {
-    return this.rotateExpired().size;
+    return this.pending.rotate().length;
   }
 
-  private rotateExpired(): Map<number, AckerEntry> {
-    return this.pending.rotate();
-  }
-
+  /** Every update restarts the entry's expiry, as Storm's acker does (it re-puts on update). */
   private entry(root: number): AckerEntry {
     let e = this.pending.get(root);
-    if (e === undefined) {
-      e = { hi: 0, lo: 0, spoutTask: -1, failed: false };
-      this.pending.putNew(root, e);
-    }
+    if (e === undefined) e = { gen: 0, hi: 0, lo: 0, spoutTask: -1, failed: false };
+    this.pending.put(root, e);
     return e;
   }
 
   private settle(root: number, e: AckerEntry): AckerOutcome | undefined {
     if (e.spoutTask < 0) return undefined;
     if (e.failed) {
-      this.pending.remove(root);
+      this.pending.take(root);
       return { kind: 'fail', root, spoutTask: e.spoutTask };
     }
     if (e.hi === 0 && e.lo === 0) {
-      this.pending.remove(root);
+      this.pending.take(root);
       return { kind: 'complete', root, spoutTask: e.spoutTask };
     }
     return undefined;

@@ -287,21 +287,30 @@ export class AckerExecutor implements Runnable {
     return n;
   }
 
+  /** Acker messages that arrived as tuples (from other workers). */
   private process(t: TupleImpl): void {
-    const core = this.cores.get(t.destTask);
-    if (core === undefined) return;
     const v = t.values as number[];
-    const root = v[0]!;
+    this.apply(t.destTask, t.sourceStreamId, v[0]!, v[1] ?? 0, v[2] ?? 0, v[3] ?? -1);
+  }
+
+  /**
+   * One acker message for acker task `task`. Collectors in this process call it directly (no
+   * tuple, no queue): XOR is commutative, so when it runs does not change any outcome, and the
+   * spout hears of outcomes through its own queue as before.
+   */
+  apply(task: number, stream: string, root: number, hi: number, lo: number, spoutTask: number): void {
+    const core = this.cores.get(task);
+    if (core === undefined) return;
     let outcome;
-    switch (t.sourceStreamId) {
-      case ACK_INIT_STREAM: outcome = core.init(root, v[1]!, v[2]!, v[3]!); break;
-      case ACK_ACK_STREAM: outcome = core.ack(root, v[1]!, v[2]!); break;
+    switch (stream) {
+      case ACK_INIT_STREAM: outcome = core.init(root, hi, lo, spoutTask); break;
+      case ACK_ACK_STREAM: outcome = core.ack(root, hi, lo); break;
       case ACK_FAIL_STREAM: outcome = core.fail(root); break;
       case ACK_RESET_TIMEOUT_STREAM: outcome = core.resetTimeout(root); break;
       default: return;
     }
     if (outcome === undefined) return;
-    const stream = outcome.kind === 'complete' ? ACK_ACK_STREAM : outcome.kind === 'fail' ? ACK_FAIL_STREAM : ACK_RESET_TIMEOUT_STREAM;
-    this.deliver(systemTuple(stream, [root], ACKER_COMPONENT, t.destTask, outcome.spoutTask));
+    const out = outcome.kind === 'complete' ? ACK_ACK_STREAM : outcome.kind === 'fail' ? ACK_FAIL_STREAM : ACK_RESET_TIMEOUT_STREAM;
+    this.deliver(systemTuple(out, [root], ACKER_COMPONENT, task, outcome.spoutTask));
   }
 }

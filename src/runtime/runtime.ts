@@ -20,7 +20,7 @@ import { Random32 } from './random.js';
 import { ACKER_BUCKETS, rotationIntervalMs, SPOUT_PENDING_BUCKETS, SpoutPending } from './spout-pending.js';
 import { sumStats, type ComponentErrorRecord, type ComponentStats } from './stats.js';
 import { BoltCollectorImpl, OutStream, SpoutCollectorImpl, TaskState, type TaskServices } from './task.js';
-import { Fields, tickTuple, type TupleImpl } from './tuple.js';
+import { Fields, systemTuple, tickTuple, type TupleImpl } from './tuple.js';
 
 /** What a host factory is asked to build: one component instance for one task. */
 export interface ComponentRequest {
@@ -78,6 +78,7 @@ export class Runtime {
   private readonly bolts: BoltExecutor[] = [];
   private readonly ackers: AckerExecutor[] = [];
   private readonly queueOfTask: Array<TupleQueue<TupleImpl> | undefined> = [];
+  private readonly ackerOfTask: Array<AckerExecutor | undefined> = [];
   private readonly taskStates = new Map<number, TaskState>();
   private readonly instances: Array<{ state: TaskState; close: () => unknown }> = [];
   private readonly timers: TimerHandle[] = [];
@@ -103,7 +104,12 @@ export class Runtime {
         else throw new SquallError('E_NO_ROUTE', `no route to task ${t.destTask}`);
         this.loop?.wake();
       },
-      ackerFor: (root) => ackers[root % ackers.length]!,
+      toAcker: (stream, root, hi, lo, spoutTask, from) => {
+        const task = ackers[root % ackers.length]!;
+        const local = this.ackerOfTask[task];
+        if (local !== undefined) local.apply(task, stream, root, hi, lo, spoutTask);
+        else this.services.deliver(systemTuple(stream, spoutTask < 0 ? [root, hi, lo] : [root, hi, lo, spoutTask], from.componentId, from.taskId, task));
+      },
       acking: ackers.length > 0,
       random: opts.random ?? new Random32(),
       clock: this.clock,
@@ -233,6 +239,7 @@ export class Runtime {
         if (c.kind === 'acker') {
           const acker = new AckerExecutor(queue, tasks, ACKER_BUCKETS, this.services.deliver);
           this.ackers.push(acker);
+          for (const t of tasks) this.ackerOfTask[t] = acker;
           continue;
         }
         const exec = c.kind === 'spout'

@@ -2,35 +2,32 @@
  * A spout task's in-flight tuple trees: root id → message id, with Storm-style rotating
  * expiry. Kept apart from the executor so tests can drive it with a fake clock.
  */
-import { RotatingMap } from './rotating-map.js';
+import { ExpiringMap } from './expiring-map.js';
 
 export interface PendingTree {
   messageId: unknown;
   emittedAt: number;
+  gen: number;
 }
 
 export class SpoutPending {
-  private readonly map: RotatingMap<number, PendingTree>;
-  private count = 0;
+  private readonly map: ExpiringMap<number, PendingTree>;
 
   constructor(numBuckets: number) {
-    this.map = new RotatingMap(numBuckets);
+    this.map = new ExpiringMap(numBuckets);
   }
 
   get size(): number {
-    return this.count;
+    return this.map.size;
   }
 
-  add(root: number, tree: PendingTree): void {
-    this.map.putNew(root, tree);
-    this.count++;
+  add(root: number, messageId: unknown, emittedAt: number): void {
+    this.map.put(root, { messageId, emittedAt, gen: 0 });
   }
 
   /** Removes and returns the tree (on ack or fail); undefined if it already expired. */
   take(root: number): PendingTree | undefined {
-    const t = this.map.remove(root);
-    if (t !== undefined) this.count--;
-    return t;
+    return this.map.take(root);
   }
 
   touch(root: number): void {
@@ -39,21 +36,18 @@ export class SpoutPending {
 
   /** Rotates and returns the trees that timed out. */
   expire(): PendingTree[] {
-    const dead = this.map.rotate();
-    this.count -= dead.size;
-    return [...dead.values()];
+    return this.map.rotate();
   }
 
   /** Removes and returns every tree (used when the task shuts down or its host dies). */
   takeAll(): PendingTree[] {
-    const all = [...this.map.entries()].map(([, t]) => t);
+    const all = [...this.map.values()];
     this.map.clear();
-    this.count = 0;
     return all;
   }
 }
 
-/** Buckets for the spout's map: expiry happens between T and T·5/4 after emit. */
+/** Rotations a spout tree lives through: expiry happens between T and T·5/4 after emit. */
 export const SPOUT_PENDING_BUCKETS = 5;
 /** One more for the acker, so its entries outlive the spout's. */
 export const ACKER_BUCKETS = SPOUT_PENDING_BUCKETS + 1;

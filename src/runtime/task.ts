@@ -15,13 +15,16 @@ import type { Chooser } from './groupings.js';
 import type { Random32 } from './random.js';
 import type { SpoutPending } from './spout-pending.js';
 import { TaskStats } from './stats.js';
-import { DONE, Fields, PENDING, systemTuple, TupleImpl } from './tuple.js';
+import { DONE, Fields, PENDING, TupleImpl } from './tuple.js';
 
 /** What tasks need from the runtime that hosts them. */
 export interface TaskServices {
   deliver(tuple: TupleImpl): void;
-  /** The acker task responsible for a root id; only called when acking is on. */
-  ackerFor(root: number): number;
+  /**
+   * Sends one acker message (stream is one of the __ack_* streams) to the acker task that owns
+   * `root`; `values` are the message's values after the root. Only called when acking is on.
+   */
+  toAcker(stream: string, root: number, hi: number, lo: number, spoutTask: number, from: TaskState): void;
   readonly acking: boolean;
   readonly random: Random32;
   readonly clock: Clock;
@@ -166,8 +169,8 @@ export class SpoutCollectorImpl implements SpoutCollector {
       xl ^= el;
       svc.deliver(new TupleImpl(values, task.componentId, out.streamId, task.taskId, out.fields, t, [root, eh, el]));
     }
-    this.pending.add(root, { messageId, emittedAt: svc.clock.now() });
-    svc.deliver(systemTuple(ACK_INIT_STREAM, [root, xh >>> 0, xl >>> 0, task.taskId], task.componentId, task.taskId, svc.ackerFor(root)));
+    this.pending.add(root, messageId, svc.clock.now());
+    svc.toAcker(ACK_INIT_STREAM, root, xh >>> 0, xl >>> 0, task.taskId, task);
     return targets;
   }
 
@@ -211,9 +214,7 @@ export class BoltCollectorImpl implements BoltCollector {
     if (a === null) return;
     const svc = this.services;
     for (let i = 0; i < a.length; i += 3) {
-      const root = a[i]!;
-      const values = [root, (a[i + 1]! ^ t.ackHi) >>> 0, (a[i + 2]! ^ t.ackLo) >>> 0];
-      svc.deliver(systemTuple(ACK_ACK_STREAM, values, this.task.componentId, this.task.taskId, svc.ackerFor(root)));
+      svc.toAcker(ACK_ACK_STREAM, a[i]!, (a[i + 1]! ^ t.ackHi) >>> 0, (a[i + 2]! ^ t.ackLo) >>> 0, -1, this.task);
     }
   }
 
@@ -238,9 +239,7 @@ export class BoltCollectorImpl implements BoltCollector {
     const a = t.anchors;
     if (a === null) return;
     const svc = this.services;
-    for (let i = 0; i < a.length; i += 3) {
-      svc.deliver(systemTuple(stream, [a[i]!], this.task.componentId, this.task.taskId, svc.ackerFor(a[i]!)));
-    }
+    for (let i = 0; i < a.length; i += 3) svc.toAcker(stream, a[i]!, 0, 0, -1, this.task);
   }
 
   /**

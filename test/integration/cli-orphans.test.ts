@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { afterEach, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 import { MULTILANG_FIXTURES, waitFor } from '../helpers/spec.js';
 
@@ -41,14 +41,28 @@ const alive = (pid: number): boolean => {
   }
 };
 
+const started: number[] = [];
+// A failing test must not leave its stuck children running.
+afterEach(() => {
+  for (const pid of started.splice(0)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
 /** Runs squall until both bolt children are up, then kill -9s it; returns the children's pids. */
 async function crashRun(dir: string, env: Record<string, string>): Promise<number[]> {
   let children: number[] = [];
   await runCli(['run', topology(dir, dir.includes('stuck') ? 'ignore-eof' : 'ok'), '--no-status'], {
     env,
+    timeoutMs: 20_000,
     onStart: (pid) => {
       void waitFor(() => pids(dir, [3, 4]).length === 2, 15_000, 'children started').then(() => {
         children = pids(dir, [3, 4]);
+        started.push(...children);
         process.kill(pid, 'SIGKILL');
       });
     },

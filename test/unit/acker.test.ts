@@ -10,7 +10,7 @@ import { AckerCore, type AckerOutcome } from '../../src/runtime/acker-core.js';
 import { Random32 } from '../../src/runtime/random.js';
 import { rotationIntervalMs, SpoutPending, SPOUT_PENDING_BUCKETS, ACKER_BUCKETS } from '../../src/runtime/spout-pending.js';
 import { BoltCollectorImpl, OutStream, SpoutCollectorImpl, TaskState, type TaskServices } from '../../src/runtime/task.js';
-import { Fields, type TupleImpl } from '../../src/runtime/tuple.js';
+import { Fields, systemTuple, type TupleImpl } from '../../src/runtime/tuple.js';
 import { ACK_ACK_STREAM, ACK_FAIL_STREAM, ACK_INIT_STREAM, ACK_RESET_TIMEOUT_STREAM } from '../../src/topology/plan.js';
 
 const ACKER = 99;
@@ -24,7 +24,9 @@ function harness(seed = 7) {
   const acker = new AckerCore(ACKER_BUCKETS);
   const services: TaskServices = {
     deliver: (t) => mailbox.push(t),
-    ackerFor: () => ACKER,
+    toAcker: (stream, root, hi, lo, spoutTask, from) => {
+      mailbox.push(systemTuple(stream, spoutTask < 0 ? [root, hi, lo] : [root, hi, lo, spoutTask], from.componentId, from.taskId, ACKER));
+    },
     acking: true,
     random: new Random32(new Uint32Array([seed, 2, 3, 4])),
     clock,
