@@ -24,7 +24,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
   program
     .command('run')
     .description('run a topology in this process (local mode, no ZooKeeper)')
-    .argument('<topology>', 'topology file (YAML or JSON)')
+    .argument('<topology>', 'topology file: Squall YAML/JSON or Storm Flux YAML')
     .option('-d, --duration <time>', 'stop after this long (e.g. 30s, 5m); default: until Ctrl-C')
     .option('-c, --config <key=value>', 'override a topology config value (repeatable)', collect, [])
     .option('--json', 'print final statistics as JSON on stdout')
@@ -45,7 +45,7 @@ async function runCommand(topology: string, flags: RunFlags, ctx: CliContext): P
   if (overrides.issues.length > 0) throw new UsageError(overrides.issues.join('\n'), { hint: 'use -c key=value with a Storm config key' });
   const terminal = new Terminal();
   const logger = createCliLogger(terminal, parseLogLevel(flags.logLevel ?? ctx.env.SQUALL_LOG_LEVEL));
-  const loaded = await loadTopologyFile(topology, overrides.config);
+  const loaded = await loadTopologyFile(topology, overrides.config, ctx.env);
   for (const w of loaded.warnings) logger.warn(formatIssue(w).replace(': error: ', ': warning: '));
   const status = new StatusLine();
   const result = await runLocal({

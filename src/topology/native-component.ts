@@ -150,7 +150,8 @@ function readGrpc(e: Entry, rep: Reporter): ComponentImpl | undefined {
   return impl;
 }
 
-function readCommand(e: Entry, label: string, noun: string, rep: Reporter): string[] | undefined {
+/** A program and its arguments: a non-empty list of non-empty strings. */
+export function readCommand(e: Entry, label: string, noun: string, rep: Reporter): string[] | undefined {
   const list = asList(e, label, rep, 'a list of strings: the program and its arguments');
   if (!list) return undefined;
   if (list.items.length === 0) {

@@ -76,7 +76,8 @@ export class ShellBolt extends ShellTask implements BoltHost {
   }
 
   protected report(err: SquallError): void {
-    this.collector.reportError(err);
+    if (this.state === 'closed') this.logger.debug(`while closing: ${err.message}`);
+    else this.collector.reportError(err);
   }
 
   private onEmit(msg: EmitCommand): void {

@@ -50,7 +50,8 @@ export class ShellChild {
     const [file, ...args] = opts.command;
     this.codec = createCodec(opts.serializer, { maxFrameBytes: opts.maxFrameBytes });
     this.lastActivity = opts.clock.now();
-    this.stderr = new StderrDrain((line) => opts.logger.info(line, { stream: 'stderr', pid: this.pid }));
+    // After we close its stdin, what a child says is shutdown chatter (storm.py raises on EOF).
+    this.stderr = new StderrDrain((line) => opts.logger[this.closing ? 'debug' : 'info'](line, { stream: 'stderr', pid: this.pid }));
     this.proc = execa(file!, args, {
       cwd: opts.cwd,
       env: opts.env,

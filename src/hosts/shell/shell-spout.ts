@@ -87,7 +87,8 @@ export class ShellSpout extends ShellTask implements Spout {
   }
 
   protected report(err: SquallError): void {
-    this.collector.reportError(err);
+    if (this.state === 'closed') this.logger.debug(`while closing: ${err.message}`);
+    else this.collector.reportError(err);
   }
 
   private settle(name: 'ack' | 'fail', id: unknown): void {

@@ -1,0 +1,15 @@
+/**
+ * One entry point for topology files: Flux YAML or the native format, told apart by content
+ * so that `squall run` takes either without a flag.
+ */
+import { isFluxDocument, parseFlux, type FluxOptions } from './load-flux.js';
+import { parseTopology } from './load-native.js';
+import type { ParseResult } from './topology-doc.js';
+
+/**
+ * Parses a topology file of either format.
+ * @param opts used by Flux only: environment, properties and the reader for includes
+ */
+export function parseTopologyAny(text: string, file: string, opts: FluxOptions): ParseResult {
+  return isFluxDocument(text) ? parseFlux(text, file, opts) : parseTopology(text, file);
+}
