@@ -80,3 +80,10 @@ test('Ctrl-C drains in-flight tuples, closes components and exits 0', async () =
   assert.equal(spout.emitted, spout.acked, 'every emitted tree completed before exit');
   assert.match(r.stderr, /top words:/, 'cleanup ran');
 });
+
+test('a shell component whose command does not exist: named component, exit 2, no hang', async () => {
+  const r = await runCli(['run', 'test/fixtures/command-not-found.yaml', '--duration', '2s'], { timeoutMs: 20_000 });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /command not found: python4 \(running "python4 spout\.py" in .*\) \(topology notfound, component s, task \d+\)/);
+  assert.match(r.stderr, /hint: install it or fix the command/);
+});

@@ -67,9 +67,8 @@ export class ShellChild {
       stripFinalNewline: false,
     });
     this.pid = this.proc.pid;
-    this.exited = new Promise((resolve) => {
-      this.proc.on('exit', (code, signal) => resolve({ code, signal }));
-    });
+    // execa's result settles after exit and after a failed spawn (which has no exit event).
+    this.exited = this.proc.then((r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null }));
     this.wire();
   }
 
@@ -110,6 +109,7 @@ export class ShellChild {
    */
   async close(graceMs: number): Promise<void> {
     this.closing = true;
+    if (this.pid === undefined) return;
     this.flush();
     this.proc.stdin?.end();
     if (await this.exitsWithin(graceMs)) return;
