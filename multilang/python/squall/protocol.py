@@ -104,6 +104,8 @@ class Channel(object):
         self._cr = False
         #: Bytes of an incomplete frame left at EOF (reported by the component), or None.
         self.truncated = None
+        #: The ProtocolError to raise once the messages decoded before it are consumed.
+        self.error = None
 
     # ------------------------------------------------------------------ reading
 
@@ -116,6 +118,8 @@ class Channel(object):
         inbox = self.inbox
         before = len(inbox)
         while len(inbox) == before:
+            if self.error is not None:
+                raise self.error
             if self.eof:
                 return False
             chunk = self._read()
@@ -127,21 +131,26 @@ class Channel(object):
         return True
 
     def _read(self):
-        try:
-            chunk = os.read(self.in_fd, READ_CHUNK)
-        except OSError:
-            chunk = b""
-        if self._cr:
-            chunk = b"\r" + chunk
-            self._cr = False
-        if b"\r" in chunk:
-            # A raw CR can only be a line end (JSON escapes it inside strings), so CRLF -> LF
-            # is safe. A CR at the very end may be half of a CRLF split across reads.
-            if chunk[-1:] == b"\r":
-                chunk = chunk[:-1]
-                self._cr = True
-            chunk = chunk.replace(b"\r\n", b"\n")
-        return chunk
+        """One chunk of input with CRLF turned into LF; b"" only at EOF."""
+        while True:
+            try:
+                raw = os.read(self.in_fd, READ_CHUNK)
+            except OSError:
+                raw = b""
+            chunk = raw
+            if self._cr:
+                chunk = b"\r" + chunk
+                self._cr = False
+            if b"\r" in chunk:
+                # A raw CR can only be a line end (JSON escapes it inside strings), so
+                # CRLF -> LF is safe. A CR at the very end may be half of a CRLF split
+                # across reads: keep it for the next read (dropped at EOF).
+                if raw and chunk[-1:] == b"\r":
+                    chunk = chunk[:-1]
+                    self._cr = True
+                chunk = chunk.replace(b"\r\n", b"\n")
+            if chunk or not raw:
+                return chunk
 
     def _feed(self, chunk):
         rest = self._rest
@@ -152,7 +161,7 @@ class Channel(object):
                 self._rest = data
                 return
             self._rest = data[cut + 1:]
-            self._decode_parts(data[:cut].decode("utf-8").split("\n"))
+            self._decode_parts(self._split(data[:cut], b"\n", "\n"))
         else:
             if rest:
                 data = rest + chunk
@@ -164,7 +173,21 @@ class Channel(object):
                 self._rest = data
                 return
             self._rest = data[cut + 5:]
-            self._decode_parts(data[:cut].decode("utf-8").split(_END))
+            self._decode_parts(self._split(data[:cut], _BEND, _END))
+
+    def _split(self, data, sep_bytes, sep):
+        """Decodes complete frames and splits them; invalid UTF-8 ends the input (the frames
+        before the bad one are still returned)."""
+        try:
+            return data.decode("utf-8").split(sep)
+        except UnicodeDecodeError as e:
+            good = data.rfind(sep_bytes, 0, e.start)
+            parts = data[:good].decode("utf-8").split(sep) if good >= 0 else []
+            self._decode_parts(parts)
+            if self.error is None:
+                self._fail(ProtocolError("invalid UTF-8 from the parent (%s): %s"
+                                         % (e.reason, _excerpt(data[max(0, e.start - 40):]))))
+            return []
 
     def _finish(self):
         rest = self._rest
@@ -189,13 +212,22 @@ class Channel(object):
             except ValueError as e:
                 if not part.strip():
                     continue  # blank lines / empty frames are harmless
-                raise ProtocolError("cannot parse a message from the parent (%s): %s" % (e, _excerpt(part)))
+                self._fail(ProtocolError("cannot parse a message from the parent (%s): %s" % (e, _excerpt(part))))
+                return
             if type(value) is list and value and type(value[0]) in (dict, list):
                 inbox.extend(value)  # a batch; nested lists inside are task-id replies
             elif type(value) is dict or type(value) is list:
                 inbox.append(value)
             else:
-                raise ProtocolError("expected a JSON object or array from the parent, got %s" % _excerpt(part))
+                self._fail(ProtocolError("expected a JSON object or array from the parent, got %s" % _excerpt(part)))
+                return
+
+    def _fail(self, error):
+        """Garbage from the parent: messages decoded before it are still handled, then the
+        next fill() raises ``error``. Nothing after it is read."""
+        self.error = error
+        self.eof = True
+        self._rest = b""
 
     def read_handshake(self):
         """Reads the parent's first message, detecting the serializer on the way.
@@ -225,7 +257,7 @@ class Channel(object):
             break
         self._feed(data)
         while not self.inbox:
-            if not self.fill():
+            if not self.fill():  # raises the ProtocolError if the handshake itself was garbage
                 raise ParentGone("stdin closed before the handshake")
         msg = self.inbox.popleft()
         if type(msg) is not dict or "pidDir" not in msg:
@@ -270,7 +302,7 @@ class Channel(object):
             good, bad, err = self._split_bad(msgs, e)
             if good:
                 self._write(self._frames(good))
-            raise SerializationError("cannot encode a %s message as JSON (%s): %s; it and %d later message(s) were dropped"
+            raise SerializationError("cannot encode a %r message as JSON (%s): %s; it and %d later message(s) were dropped"
                                      % (bad.get("command", "?"), err, _excerpt(repr(bad)), n - len(good) - 1))
         self._write(data)
 
