@@ -162,8 +162,8 @@ export class SpoutExecutor implements Runnable {
         const r = this.call(task, () => task.spout.nextTuple());
         this.flushImmediateAcks(task);
         if (isThenable(r)) {
-          this.waitFor(task, r);
-          return work + 1;
+          this.waitFor(task, r, before);
+          return work;
         }
         if (task.state.stats.emitted !== before) emitted = true;
       }
@@ -227,20 +227,21 @@ export class SpoutExecutor implements Runnable {
     }
   }
 
-  private waitFor(task: SpoutTask, r: PromiseLike<unknown>): void {
+  /**
+   * An async nextTuple (a multilang spout's round trip). If it emitted nothing the spout is
+   * idle: let the loop's idle sleep pace the next call instead of spinning on round trips.
+   */
+  private waitFor(task: SpoutTask, r: PromiseLike<unknown>, emittedBefore: number): void {
     this.waiting = true;
-    r.then(
-      () => this.resume(),
-      (err: unknown) => {
-        this.services.reportError(task.state, err);
-        this.resume();
-      },
-    );
-  }
-
-  private resume(): void {
-    this.waiting = false;
-    this.wake();
+    const resume = (): void => {
+      this.waiting = false;
+      this.flushImmediateAcks(task);
+      if (task.state.stats.emitted !== emittedBefore) this.wake();
+    };
+    r.then(resume, (err: unknown) => {
+      this.services.reportError(task.state, err);
+      resume();
+    });
   }
 
   private call<T>(task: SpoutTask, fn: () => T): T | undefined {
