@@ -58,7 +58,6 @@ function shellEnvironment(req: ComponentRequest, impl: { cwd?: string; env?: Rec
   if (topologyEnv && typeof topologyEnv === 'object') for (const [k, v] of Object.entries(topologyEnv)) base[k] = String(v);
   Object.assign(base, impl.env ?? {});
   base.PYTHONPATH = base.PYTHONPATH ? `${PYTHON_ADAPTER_DIR}${delimiter}${base.PYTHONPATH}` : PYTHON_ADAPTER_DIR;
-  base.PYTHONUNBUFFERED ??= '1';
   return { runDir: opts.runDir.path, runId: opts.runDir.runId, cwd: resourcesDir(opts.topologyFile, impl.cwd), env: base };
 }
 
