@@ -69,18 +69,24 @@ export interface MultilangDecoder {
   readonly bufferedBytes: number;
 }
 
-/** Depth of the deepest array/object in `value`, stopping early once `limit` is exceeded. */
+/** True when `value` nests arrays/objects more than `limit` levels deep. */
 export function exceedsDepth(value: unknown, limit: number): boolean {
-  if (value === null || typeof value !== 'object') return false;
-  // Iterative on purpose: the point is to survive inputs that would overflow a recursive walk.
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  for (let item = stack.pop(); item; item = stack.pop()) {
-    const [node, depth] = item;
-    if (depth > limit) return true;
-    const children = Array.isArray(node) ? node : Object.values(node as object);
-    for (const child of children) {
-      if (child !== null && typeof child === 'object' && !ArrayBuffer.isView(child)) stack.push([child, depth + 1]);
-    }
+  return deeperThan(value, limit);
+}
+
+/**
+ * Recursion is safe here: it stops at `limit` levels whatever the input, and it allocates
+ * nothing per node (this runs on every large decoded frame).
+ */
+function deeperThan(node: unknown, remaining: number): boolean {
+  if (node === null || typeof node !== 'object' || ArrayBuffer.isView(node)) return false;
+  if (remaining <= 0) return true;
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) if (deeperThan(node[i], remaining - 1)) return true;
+    return false;
+  }
+  for (const key in node) {
+    if (Object.prototype.hasOwnProperty.call(node, key) && deeperThan((node as Record<string, unknown>)[key], remaining - 1)) return true;
   }
   return false;
 }

@@ -70,20 +70,24 @@ export class AckerCore {
 
   /** Every update restarts the entry's expiry, as Storm's acker does (it re-puts on update). */
   private entry(root: number): AckerEntry {
-    let e = this.pending.get(root);
-    if (e === undefined) e = { gen: 0, hi: 0, lo: 0, spoutTask: -1, failed: false };
-    this.pending.put(root, e);
-    return e;
+    const e = this.pending.get(root);
+    if (e !== undefined) {
+      this.pending.stamp(e);
+      return e;
+    }
+    const fresh = { gen: 0, hi: 0, lo: 0, spoutTask: -1, failed: false };
+    this.pending.put(root, fresh);
+    return fresh;
   }
 
   private settle(root: number, e: AckerEntry): AckerOutcome | undefined {
     if (e.spoutTask < 0) return undefined;
     if (e.failed) {
-      this.pending.take(root);
+      this.pending.delete(root);
       return { kind: 'fail', root, spoutTask: e.spoutTask };
     }
     if (e.hi === 0 && e.lo === 0) {
-      this.pending.take(root);
+      this.pending.delete(root);
       return { kind: 'complete', root, spoutTask: e.spoutTask };
     }
     return undefined;

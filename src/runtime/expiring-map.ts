@@ -39,6 +39,16 @@ export class ExpiringMap<K, V extends Stamped> {
     return v;
   }
 
+  /** Restarts the expiry of a value already in the map (no Map operation). */
+  stamp(value: V): void {
+    value.gen = this.gen;
+  }
+
+  /** Removes a key whose value the caller already holds. */
+  delete(key: K): void {
+    this.map.delete(key);
+  }
+
   /** Restarts an entry's expiry; false if absent. */
   touch(key: K): boolean {
     const v = this.map.get(key);

@@ -18,6 +18,12 @@ export class ShellBolt extends ShellTask implements BoltHost {
   private nextId = 0;
   private readonly maxPending: number;
   private unknownAcks = 0;
+  /**
+   * Set when max.pending tuples are in flight; cleared at half. Refilling one tuple per ack
+   * would cost a write (and the child a read) per tuple; refilling by halves keeps the child
+   * busy with a fraction of the system calls.
+   */
+  private throttled = false;
 
   constructor(req: ComponentRequest, command: readonly string[], env: ShellEnvironment) {
     super(req, command, env);
@@ -30,7 +36,8 @@ export class ShellBolt extends ShellTask implements BoltHost {
   }
 
   ready(): boolean {
-    return this.state === 'running' && this.child!.writable && this.pending.size < this.maxPending;
+    if (this.pending.size >= this.maxPending) this.throttled = true;
+    return this.state === 'running' && this.child!.writable && !this.throttled;
   }
 
   execute(t: TupleImpl): void {
@@ -63,6 +70,7 @@ export class ShellBolt extends ShellTask implements BoltHost {
   protected onChildLost(_err: SquallError): void {
     const held = [...this.pending.values()];
     this.pending.clear();
+    this.throttled = false;
     for (const t of held) this.collector.fail(t);
     if (held.length > 0) this.logger.warn(`failed ${held.length} in-flight tuple(s) of the dead subprocess; their spouts replay them`);
   }
@@ -110,6 +118,9 @@ export class ShellBolt extends ShellTask implements BoltHost {
     this.pending.delete(key);
     if (kind === 'ack') this.collector.ack(t);
     else this.collector.fail(t);
-    if (this.pending.size === this.maxPending - 1) this.req.wake();
+    if (this.throttled && this.pending.size <= this.maxPending >> 1) {
+      this.throttled = false;
+      this.req.wake();
+    }
   }
 }
