@@ -3,7 +3,7 @@
  * against the same bolt under Squall, for Apache Storm's storm.py and for pystorm; Squall's own
  * adapter with the batch extension; and the parent's CPU per tuple.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, openSync, writeFileSync, closeSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +50,23 @@ function ceiling(script: string[], n: number, taskIds: boolean): number {
   const start = process.hrtime.bigint();
   spawnSync(PYTHON, script, { stdio: [input, 'ignore', 'ignore'], env: { ...process.env, PYTHONPATH: STORM_PY } });
   const secs = Number(process.hrtime.bigint() - start) / 1e9;
+  closeSync(input);
+  return n / secs;
+}
+
+/**
+ * The same ceiling, but with stdout going into a pipe drained by `cat`: what the child pays
+ * for writing into a pipe at all (every write may wake a reader), with no parent logic.
+ */
+async function pipeCeiling(script: string[], n: number, taskIds: boolean): Promise<number> {
+  const file = transcript(n, taskIds);
+  const input = openSync(file, 'r');
+  const sink = spawn('cat', [], { stdio: ['pipe', 'ignore', 'ignore'] });
+  const start = process.hrtime.bigint();
+  const child = spawn(PYTHON, script, { stdio: [input, sink.stdin!, 'ignore'], env: { ...process.env, PYTHONPATH: STORM_PY } });
+  await new Promise((r) => child.on('exit', r));
+  const secs = Number(process.hrtime.bigint() - start) / 1e9;
+  sink.stdin!.end();
   closeSync(input);
   return n / secs;
 }
@@ -111,6 +128,8 @@ export async function run(args: string[]): Promise<void> {
   py = await underSquall([PYTHON, join(COMPONENTS, 'pystorm_split.py')], ['word'], seconds);
   console.log(`  (c) pystorm split bolt ceiling:                          ${fmt(pyCeiling)} sentences/s`);
   console.log(`      the same bolt under Squall:                          ${fmt(py.tuplesPerSec)} sentences/s   ratio = ${(py.tuplesPerSec / pyCeiling).toFixed(2)} (target >= 0.9)`);
+  const pyPipe = await pipeCeiling([join(COMPONENTS, 'pystorm_split.py')], 40_000, false);
+  console.log(`      (its ceiling writing into a pipe drained by cat:      ${fmt(pyPipe)} sentences/s; Squall reaches ${(py.tuplesPerSec / pyPipe).toFixed(2)} of it)`);
 
   }
   if (!parts.includes('d')) return;
