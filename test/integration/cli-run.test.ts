@@ -87,3 +87,23 @@ test('a shell component whose command does not exist: named component, exit 2, n
   assert.match(r.stderr, /command not found: python4 \(running "python4 spout\.py" in .*\) \(topology notfound, component s, task \d+\)/);
   assert.match(r.stderr, /hint: install it or fix the command/);
 });
+
+test("the README's first command: the Python word count prints correct final counts", { timeout: 60_000 }, async () => {
+  const r = await runCli(['run', 'python-examples/wordcount/topology.yaml', '--duration', '4s']);
+  assert.equal(r.code, 0, r.stderr);
+  const counts = new Map<string, number>();
+  for (const line of r.stderr.split('\n')) {
+    const at = line.indexOf('final counts: ');
+    if (at < 0) continue;
+    for (const pair of line.slice(at + 'final counts: '.length).trim().split(' ')) {
+      const [w, n] = pair.split('=');
+      counts.set(w!, Number(n));
+    }
+  }
+  assert.equal(counts.size, 27, `27 distinct words in the final counts:\n${r.stderr}`);
+  assert.equal(counts.get('the'), 800);
+  assert.equal(counts.get('and'), 400);
+  assert.equal(counts.get('seven'), 400);
+  assert.ok([...counts].every(([w, n]) => ['the', 'and', 'seven'].includes(w) || n === 200));
+  assert.match(r.stdout, /^sentences\s+spout\s+1\s+1,000\s+1,000\s+0\s+1,000\s+0\s/m);
+});
