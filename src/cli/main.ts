@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
-import { ComponentError, SquallError, TopologyValidationError, describeError } from '../common/errors.js';
+import { ComponentError, SquallError, TopologyValidationError, UsageError, describeError } from '../common/errors.js';
 import type { CliContext } from './context.js';
 import { registerRun } from './run.js';
 
@@ -50,7 +50,7 @@ function report(err: unknown): number {
     return EXIT_INVALID_INPUT;
   }
   process.stderr.write(`${describeError(err)}\n`);
-  if (err instanceof TopologyValidationError) return EXIT_INVALID_INPUT;
+  if (err instanceof TopologyValidationError || err instanceof UsageError) return EXIT_INVALID_INPUT;
   if (err instanceof SquallError && (USER_INPUT_CODES.has(err.code) || err instanceof ComponentError && err.code === 'E_COMPONENT_LOAD')) {
     return EXIT_INVALID_INPUT;
   }
