@@ -20,7 +20,7 @@ import { Random32 } from './random.js';
 import { ACKER_BUCKETS, rotationIntervalMs, SPOUT_PENDING_BUCKETS, SpoutPending } from './spout-pending.js';
 import { sumStats, type ComponentErrorRecord, type ComponentStats } from './stats.js';
 import { BoltCollectorImpl, OutStream, SpoutCollectorImpl, TaskState, type TaskServices } from './task.js';
-import { Fields, systemTuple, tickTuple, type TupleImpl } from './tuple.js';
+import { Fields, systemTuple, tickTuple, TupleImpl } from './tuple.js';
 
 /** What a host factory is asked to build: one component instance for one task. */
 export interface ComponentRequest {
@@ -37,6 +37,16 @@ export interface ComponentRequest {
 export interface ComponentFactory {
   createSpout(req: ComponentRequest): Promise<Spout>;
   createBolt(req: ComponentRequest): Promise<BoltHost>;
+}
+
+/** A tuple as it arrives from another worker. */
+export interface RemoteTuple {
+  destTask: number;
+  sourceComponent: string;
+  sourceStreamId: string;
+  sourceTask: number;
+  values: unknown[];
+  anchors: number[] | null;
 }
 
 /** Tuples for tasks outside this runtime (cluster mode). */
@@ -85,6 +95,8 @@ export class Runtime {
   private readonly errors = new Map<string, ComponentErrorRecord[]>();
   private readonly errorLog = new Map<number, { windowStart: number; count: number; suppressed: number }>();
   private loop: ExecutorLoop | undefined;
+  /** Field names for tuples arriving from other workers, per source component and stream. */
+  private readonly remoteFields = new Map<string, Fields>();
   private readonly services: TaskServices;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -179,6 +191,45 @@ export class Runtime {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /**
+   * Tuples from other workers (cluster mode), for tasks of this runtime. Every tuple is taken
+   * (the sender already counted it against its own bounds); the answer lists the local tasks
+   * whose queues are now full, which the transport announces to its peers (Storm 2's
+   * BackPressureStatus) so that they stop sending until relieved.
+   */
+  receive(tuples: readonly RemoteTuple[]): { congested: number[] } {
+    const congested: number[] = [];
+    for (const r of tuples) {
+      const q = this.queueOfTask[r.destTask];
+      if (q === undefined) {
+        this.logger.warn(`dropped a tuple for task ${r.destTask}, which this worker does not run`);
+        continue;
+      }
+      q.push(this.fromRemote(r));
+      if (q.isFull() && !congested.includes(r.destTask)) congested.push(r.destTask);
+    }
+    this.loop?.wake();
+    return { congested };
+  }
+
+  /** True while the input queue of a local task is full. */
+  isCongested(taskId: number): boolean {
+    return this.queueOfTask[taskId]?.isFull() ?? false;
+  }
+
+  private fromRemote(r: RemoteTuple): TupleImpl {
+    if (r.sourceStreamId.startsWith('__ack')) {
+      return systemTuple(r.sourceStreamId, r.values, r.sourceComponent, r.sourceTask, r.destTask);
+    }
+    const key = `${r.sourceComponent}\0${r.sourceStreamId}`;
+    let fields = this.remoteFields.get(key);
+    if (fields === undefined) {
+      fields = new Fields(this.plan.components.get(r.sourceComponent)?.streams.get(r.sourceStreamId)?.fields ?? []);
+      this.remoteFields.set(key, fields);
+    }
+    return new TupleImpl(r.values, r.sourceComponent, r.sourceStreamId, r.sourceTask, fields, r.destTask, r.anchors);
   }
 
   /** Wakes the loop (for hosts and transports that deliver from outside it). */
