@@ -45,6 +45,14 @@ export interface TopologyRecord {
   componentExecutors: Record<string, number>;
   launchTimeMs: number;
   owner?: string;
+  /** The uploaded package (tar.gz of the topology directory) workers run from. */
+  packageId: string;
+  /** The topology file inside the package (native YAML/JSON or Flux), relative to its root. */
+  topologyFile: string;
+  /** Config overrides given at submit (`-c key=value`), applied over the file's config. */
+  configOverrides: Record<string, unknown>;
+  /** Pending kill/rebalance: when the wait ends (so a new leader can resume it). */
+  statusDeadlineMs?: number;
 }
 
 /** One executor (a task range) placed on one slot. */
@@ -114,8 +122,12 @@ export const topologyCodec: RecordCodec<TopologyRecord> = {
   read: (r) => withOptional({
     id: r.str('id'), name: r.str('name'), status: r.oneOf('status', TOPOLOGY_STATUSES),
     numWorkers: r.int('numWorkers'), componentExecutors: r.map('componentExecutors', isCount, 'executor counts'),
-    launchTimeMs: r.int('launchTimeMs'),
-  }, { prevStatus: r.optStr('prevStatus') === undefined ? undefined : r.oneOf('prevStatus', TOPOLOGY_STATUSES), owner: r.optStr('owner') }),
+    launchTimeMs: r.int('launchTimeMs'), packageId: r.str('packageId'), topologyFile: r.str('topologyFile'),
+    configOverrides: r.map('configOverrides', (v): v is unknown => v !== undefined, 'config values'),
+  }, {
+    prevStatus: r.optStr('prevStatus') === undefined ? undefined : r.oneOf('prevStatus', TOPOLOGY_STATUSES),
+    owner: r.optStr('owner'), statusDeadlineMs: r.optInt('statusDeadlineMs'),
+  }),
 };
 
 const readExecutor = (r: RecordReader): ExecutorAssignment => ({

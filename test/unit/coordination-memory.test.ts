@@ -78,6 +78,7 @@ const supervisorInfo = (id: string, ports = [6700, 6701]): SupervisorInfo => ({
 
 const topologyRecord = (id: string): TopologyRecord => ({
   id, name: id.split('-')[0]!, status: 'ACTIVE', numWorkers: 2, componentExecutors: { spout: 1, bolt: 2 }, launchTimeMs: 5,
+  packageId: 'pkg-1', topologyFile: 'topology.yaml', configOverrides: { 'topology.workers': 2 },
 });
 
 const assignmentOf = (topologyId: string, port: number): Assignment => ({
