@@ -7,10 +7,18 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { ComponentError, SquallError, TopologyValidationError, UsageError, describeError } from '../common/errors.js';
 import type { CliContext } from './context.js';
+import { registerDevZooKeeper } from './dev-zookeeper.js';
 import { registerRun } from './run.js';
+import { registerSubmit } from './submit.js';
+import { registerList } from './list.js';
+import { registerDescribe } from './describe.js';
+import { registerKill } from './kill.js';
+import { registerActivation } from './topology-actions.js';
+import { registerRebalance } from './rebalance.js';
 
 const EXIT_INVALID_INPUT = 2;
-const USER_INPUT_CODES = new Set(['E_USAGE', 'E_CONFIG', 'E_TOPOLOGY_INVALID', 'E_COMPONENT_LOAD', 'E_UNSUPPORTED_COMPONENT', 'E_COMMAND_NOT_FOUND']);
+const USER_INPUT_CODES = new Set(['E_USAGE', 'E_CONFIG', 'E_TOPOLOGY_INVALID', 'E_COMPONENT_LOAD', 'E_UNSUPPORTED_COMPONENT', 'E_COMMAND_NOT_FOUND',
+  'E_INVALID_NAME', 'E_TOPOLOGY_NOT_FOUND', 'E_TOPOLOGY_EXISTS', 'E_PACKAGE_REJECTED', 'E_INVALID_TRANSITION']);
 
 async function main(argv: string[]): Promise<number> {
   const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -36,6 +44,13 @@ async function main(argv: string[]): Promise<number> {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError('(run squall --help for usage)');
   registerRun(program, ctx);
+  registerDevZooKeeper(program, ctx);
+  registerSubmit(program, ctx);
+  registerList(program, ctx);
+  registerDescribe(program, ctx);
+  registerKill(program, ctx);
+  registerActivation(program, ctx);
+  registerRebalance(program, ctx);
   try {
     await program.parseAsync(argv);
     return 0;

@@ -1,0 +1,37 @@
+/** `squall kill <name> [-w secs]`: deactivate, wait, then remove the topology (Storm's kill). */
+import type { Command } from 'commander';
+import { UsageError } from '../common/errors.js';
+import type { CliContext } from './context.js';
+import { clientOptions, printJson, withNimbus, type ClientFlags } from './nimbus-connection.js';
+
+interface KillFlags extends ClientFlags {
+  wait?: string;
+  noWait?: boolean;
+  waitRemoval: boolean;
+}
+
+export function registerKill(program: Command, ctx: CliContext): void {
+  clientOptions(
+    program
+      .command('kill')
+      .description('kill a topology: its spouts stop, in-flight tuples get the wait to finish, then its workers are removed')
+      .argument('<name>', 'topology name')
+      .option('-w, --wait <secs>', 'seconds between deactivation and removal (default: topology.message.timeout.secs)')
+      .option('--no-wait-removal', 'return once the kill is scheduled instead of when the topology is gone'),
+  ).action(async (name: string, flags: KillFlags) => {
+    const waitSecs = flags.wait === undefined ? undefined : seconds(flags.wait);
+    const result = await withNimbus(flags, ctx, (c) => c.kill(
+      { name, ...(waitSecs === undefined ? {} : { waitSecs }), waitForRemoval: flags.waitRemoval },
+      // Waiting for removal takes the wait plus the time to stop workers.
+      { deadlineMs: ((waitSecs ?? 30) + 60) * 1000 },
+    ));
+    if (flags.json) return printJson(ctx, result);
+    ctx.stdout(result.removed ? `killed topology "${name}" (${result.topologyId}): removed` : `killing topology "${name}" (${result.topologyId}): ${result.status}`);
+  });
+}
+
+export function seconds(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`invalid number of seconds "${text}"`, { hint: 'use a whole number of seconds, e.g. -w 10' });
+  return n;
+}
