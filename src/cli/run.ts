@@ -13,7 +13,7 @@ import type { CliContext } from './context.js';
 
 interface RunFlags {
   duration?: string;
-  config: string[];
+  conf: string[];
   json?: boolean;
   drainTimeout: string;
   logLevel?: string;
@@ -26,7 +26,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .description('run a topology in this process (local mode, no ZooKeeper)')
     .argument('<topology>', 'topology file: Squall YAML/JSON or Storm Flux YAML')
     .option('-d, --duration <time>', 'stop after this long (e.g. 30s, 5m); default: until Ctrl-C')
-    .option('-c, --config <key=value>', 'override a topology config value (repeatable)', collect, [])
+    .option('-c, --conf <key=value>', 'override a topology config value (repeatable)', collect, [])
     .option('--json', 'print final statistics as JSON on stdout')
     .option('--drain-timeout <time>', 'longest wait for in-flight tuples when stopping', '10s')
     .option('--log-level <level>', 'trace, debug, info, warn or error (env SQUALL_LOG_LEVEL)')
@@ -41,7 +41,7 @@ function collect(value: string, previous: string[]): string[] {
 async function runCommand(topology: string, flags: RunFlags, ctx: CliContext): Promise<void> {
   const durationMs = flags.duration === undefined ? undefined : parseDuration(flags.duration, '--duration');
   const drainTimeoutMs = parseDuration(flags.drainTimeout, '--drain-timeout');
-  const overrides = parseConfigOverrides(flags.config);
+  const overrides = parseConfigOverrides(flags.conf);
   if (overrides.issues.length > 0) throw new UsageError(overrides.issues.join('\n'), { hint: 'use -c key=value with a Storm config key' });
   const terminal = new Terminal();
   const logger = createCliLogger(terminal, parseLogLevel(flags.logLevel ?? ctx.env.SQUALL_LOG_LEVEL));
