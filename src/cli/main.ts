@@ -15,6 +15,7 @@ import { registerDescribe } from './describe.js';
 import { registerKill } from './kill.js';
 import { registerActivation } from './topology-actions.js';
 import { registerRebalance } from './rebalance.js';
+import { registerNimbus } from './nimbus.js';
 
 const EXIT_INVALID_INPUT = 2;
 const USER_INPUT_CODES = new Set(['E_USAGE', 'E_CONFIG', 'E_TOPOLOGY_INVALID', 'E_COMPONENT_LOAD', 'E_UNSUPPORTED_COMPONENT', 'E_COMMAND_NOT_FOUND',
@@ -51,6 +52,7 @@ async function main(argv: string[]): Promise<number> {
   registerKill(program, ctx);
   registerActivation(program, ctx);
   registerRebalance(program, ctx);
+  registerNimbus(program, ctx);
   try {
     await program.parseAsync(argv);
     return 0;

@@ -1,0 +1,131 @@
+/**
+ * `squall nimbus`: the nimbus daemon in the foreground (Storm's `storm nimbus`) until Ctrl-C or
+ * SIGTERM. Reads the cluster config (defaults < squall.yaml < SQUALL_* < -c), connects to
+ * ZooKeeper, and runs a Nimbus; start several for failover (one leads).
+ */
+import type { Command } from 'commander';
+import { SquallError, UsageError } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
+import { isHost } from '../config/check-value.js';
+import { loadClusterConfig, type ClusterConfig } from '../config/cluster-config.js';
+import { ZooKeeperStateStore } from '../coordination/zk-store.js';
+import { Nimbus } from '../nimbus/nimbus.js';
+import type { CliContext } from './context.js';
+import { createCliLogger, parseLogLevel } from './logging.js';
+import { Terminal } from './terminal.js';
+
+interface NimbusFlags {
+  host?: string;
+  port?: string;
+  advertisedHost?: string;
+  id?: string;
+  localDir?: string;
+  config?: string;
+  conf: string[];
+  logLevel?: string;
+}
+
+const EXAMPLES = `
+Examples:
+  squall nimbus                                  # nimbus.host:nimbus.grpc.port, ZooKeeper from squall.yaml
+  squall nimbus --port 0 --local-dir ./nimbus-b  # a second nimbus on this machine (standby)
+  squall nimbus -c storm.zookeeper.servers=[zk1,zk2] -c nimbus.task.timeout.secs=60
+`;
+
+/** Adds the command to the program. */
+export function registerNimbus(program: Command, ctx: CliContext): void {
+  program
+    .command('nimbus')
+    .description('run a nimbus (the cluster master) in the foreground; several can run, one leads')
+    .option('--host <address>', 'address to bind (default: nimbus.host, 127.0.0.1)')
+    .option('--port <port>', 'gRPC port; 0 picks a free one (default: nimbus.grpc.port, 6627)')
+    .option('--advertised-host <host>', 'host clients and other nimbuses use to reach this one (default: --host)')
+    .option('--id <id>', 'nimbus id in ZooKeeper (default: <advertised host>-<port>)')
+    .option('--local-dir <path>', 'local state directory (default: storm.local.dir)')
+    .option('--config <file>', 'cluster config file (default: ./squall.yaml if present)')
+    .option('-c, --conf <key=value>', 'override a cluster config value (repeatable)', collect, [])
+    .option('--log-level <level>', 'trace, debug, info, warn or error (env SQUALL_LOG_LEVEL)')
+    .addHelpText('after', EXAMPLES)
+    .action(async (flags: NimbusFlags) => runNimbus(flags, ctx));
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+async function runNimbus(flags: NimbusFlags, ctx: CliContext): Promise<void> {
+  const config = await loadClusterConfig({ ...(flags.config === undefined ? {} : { file: flags.config }), env: ctx.env, overrides: flags.conf });
+  const logger = createCliLogger(new Terminal(), parseLogLevel(flags.logLevel ?? ctx.env.SQUALL_LOG_LEVEL));
+  for (const w of config.warnings) logger.warn(`${w.where}: ${w.message}`);
+  const bind = bindOf(flags, config);
+  const store = await connectZooKeeper(config, logger, ctx.signal);
+  if (!store) return; // Ctrl-C while connecting
+  try {
+    const nimbus = await Nimbus.start({
+      store, logger, ...bind,
+      localDir: flags.localDir ?? config.localDir,
+      ...(flags.id === undefined ? {} : { id: flags.id }),
+      monitorFreqMs: config.nimbus.monitorFreqMs,
+      taskTimeoutMs: config.nimbus.taskTimeoutMs,
+      maxPackageBytes: config.nimbus.maxPackageBytes,
+      env: ctx.env,
+    });
+    process.stderr.write(`nimbus ${nimbus.id} listening on ${nimbus.address} (ZooKeeper ${config.zookeeper.connectString}${config.zookeeper.root}); press Ctrl-C to stop\n`);
+    await untilStopped(nimbus, ctx.signal);
+    await nimbus.close();
+    process.stderr.write('nimbus stopped\n');
+  } finally {
+    await store.close();
+  }
+}
+
+/** Host, port and advertised host: flags over the config. */
+function bindOf(flags: NimbusFlags, config: ClusterConfig): { host: string; port: number; advertisedHost?: string } {
+  const host = flags.host ?? config.nimbus.host;
+  if (!isHost(host)) throw new UsageError(`invalid --host "${host}"`, { hint: 'use an IP address or host name of this machine, e.g. 127.0.0.1 or 0.0.0.0' });
+  if (flags.advertisedHost !== undefined && !isHost(flags.advertisedHost)) throw new UsageError(`invalid --advertised-host "${flags.advertisedHost}"`);
+  const port = flags.port === undefined ? config.nimbus.grpcPort : parsePort(flags.port);
+  return { host, port, ...(flags.advertisedHost === undefined ? {} : { advertisedHost: flags.advertisedHost }) };
+}
+
+function parsePort(text: string): number {
+  const port = /^\d{1,5}$/u.test(text.trim()) ? Number(text) : NaN;
+  if (!(port >= 0 && port <= 65535)) throw new UsageError(`invalid --port "${text}"`, { hint: 'use a port from 1 to 65535, or 0 for a free one' });
+  return port;
+}
+
+/**
+ * Connects to ZooKeeper; undefined when interrupted. An unreachable ensemble becomes one
+ * line with the cause and what to do (the CLI prints no stack for a SquallError, exit 1).
+ */
+async function connectZooKeeper(config: ClusterConfig, logger: Logger, signal: AbortSignal): Promise<ZooKeeperStateStore | undefined> {
+  const zk = config.zookeeper;
+  try {
+    return await ZooKeeperStateStore.connect({
+      servers: [...zk.addresses], chroot: zk.root, sessionTimeoutMs: zk.sessionTimeoutMs, connectTimeoutMs: zk.connectionTimeoutMs,
+      logger: logger.child({ module: 'zookeeper' }),
+    }, signal);
+  } catch (err) {
+    if (signal.aborted) return undefined;
+    const cause = firstLine(err);
+    const reason = /could not connect to ZooKeeper/iu.test(cause) ? `no session within ${zk.connectionTimeoutMs} ms` : cause;
+    throw new SquallError('E_ZOOKEEPER_UNREACHABLE', `cannot connect to ZooKeeper at ${zk.connectString}: ${reason}`, {
+      hint: 'start ZooKeeper (for development: squall dev-zookeeper), or point storm.zookeeper.servers / storm.zookeeper.port in squall.yaml (or -c) at a running one',
+    });
+  }
+}
+
+/** Waits for Ctrl-C/SIGTERM; a nimbus that closes by itself is an error. */
+async function untilStopped(nimbus: Nimbus, signal: AbortSignal): Promise<void> {
+  const aborted = new Promise<'signal'>((resolve) => {
+    if (signal.aborted) resolve('signal');
+    else signal.addEventListener('abort', () => resolve('signal'), { once: true });
+  });
+  const outcome = await Promise.race([aborted, nimbus.closed.then(() => 'closed' as const)]);
+  if (outcome === 'closed' && !signal.aborted) throw new SquallError('E_NIMBUS_STOPPED', 'nimbus stopped unexpectedly', { hint: 'see the log above' });
+}
+
+function firstLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n', 1)[0]!.trim();
+}
