@@ -16,6 +16,8 @@ import { registerKill } from './kill.js';
 import { registerActivation } from './topology-actions.js';
 import { registerRebalance } from './rebalance.js';
 import { registerNimbus } from './nimbus.js';
+import { registerSupervisor } from './supervisor.js';
+import { registerWorker } from './worker.js';
 
 const EXIT_INVALID_INPUT = 2;
 const USER_INPUT_CODES = new Set(['E_USAGE', 'E_CONFIG', 'E_TOPOLOGY_INVALID', 'E_COMPONENT_LOAD', 'E_UNSUPPORTED_COMPONENT', 'E_COMMAND_NOT_FOUND',
@@ -53,6 +55,8 @@ async function main(argv: string[]): Promise<number> {
   registerActivation(program, ctx);
   registerRebalance(program, ctx);
   registerNimbus(program, ctx);
+  registerSupervisor(program, ctx);
+  registerWorker(program, ctx);
   try {
     await program.parseAsync(argv);
     return 0;

@@ -1,0 +1,141 @@
+/**
+ * `squall supervisor`: the supervisor daemon of this machine, in the foreground (Storm's
+ * `storm supervisor`). Reads the cluster config (squall.yaml, SQUALL_*, -c), registers in
+ * ZooKeeper, and runs the workers assigned to its slots until Ctrl-C / SIGTERM. By default the
+ * workers outlive it, so a restarted supervisor (same id and local dir) adopts them, as in
+ * Storm; --kill-workers stops them too.
+ */
+import { createRequire } from 'node:module';
+import type { Command } from 'commander';
+import { SquallError } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
+import { envNameOf, loadClusterConfig, type ClusterConfig } from '../config/cluster-config.js';
+import { ZooKeeperStateStore } from '../coordination/index.js';
+import { Supervisor } from '../supervisor/supervisor.js';
+import type { CliContext } from './context.js';
+import { createCliLogger, parseLogLevel } from './logging.js';
+import { Terminal } from './terminal.js';
+
+interface SupervisorFlags {
+  id?: string;
+  host?: string;
+  ports?: string;
+  localDir?: string;
+  config?: string;
+  conf: string[];
+  killWorkers?: boolean;
+  logLevel?: string;
+}
+
+const EXAMPLES = `
+Examples:
+  squall supervisor                                  # settings from ./squall.yaml, else Storm's defaults
+  squall supervisor --ports 6700,6701 --local-dir /var/lib/squall
+  squall supervisor --host 10.0.0.5 -c storm.zookeeper.servers=zk1,zk2 -c nimbus.seeds=10.0.0.2
+`;
+
+/** Adds the command to the program. */
+export function registerSupervisor(program: Command, ctx: CliContext): void {
+  program
+    .command('supervisor')
+    .description('run this machine\'s supervisor in the foreground: it starts, watches and stops the workers of its slots')
+    .option('--id <id>', 'supervisor id (supervisor.id; default: derived from the advertised host and the local dir)')
+    .option('--host <address>', 'address of this machine for its workers (supervisor.host)')
+    .option('--ports <list>', 'slot ports, comma separated (supervisor.slots.ports), e.g. 6700,6701')
+    .option('--local-dir <dir>', 'local state directory (storm.local.dir)')
+    .option('--config <file>', 'cluster config file (default: ./squall.yaml if present)')
+    .option('-c, --conf <key=value>', 'override a cluster config value (repeatable)', collect, [])
+    .option('--kill-workers', 'stop the workers too when the supervisor stops (default: leave them for the next supervisor to adopt)')
+    .option('--log-level <level>', 'trace, debug, info, warn or error (env SQUALL_LOG_LEVEL)')
+    .addHelpText('after', EXAMPLES)
+    .action(async (flags: SupervisorFlags) => runSupervisor(flags, ctx));
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+async function runSupervisor(flags: SupervisorFlags, ctx: CliContext): Promise<void> {
+  const config = await loadClusterConfig({
+    ...(flags.config === undefined ? {} : { file: flags.config }), env: ctx.env, overrides: [...flags.conf, ...flagOverrides(flags)],
+  });
+  const logger = createCliLogger(new Terminal(), parseLogLevel(flags.logLevel ?? ctx.env.SQUALL_LOG_LEVEL)).child({ role: 'supervisor' });
+  for (const w of config.warnings) logger.warn(`${w.where}: ${w.message}`);
+  const store = await connectZooKeeper(config, logger, ctx.signal);
+  try {
+    const s = config.supervisor;
+    const supervisor = await Supervisor.start({
+      id: s.id, host: s.host, advertisedHost: s.advertisedHost, ports: s.slotPorts, localDir: config.localDir, store,
+      nimbus: config.nimbus.addresses, workerClusterConfig: workerClusterConfig(config), workerEnv: workerEnv(config, ctx.env),
+      workerTimeoutMs: s.workerTimeoutMs, workerStartTimeoutMs: s.workerStartTimeoutMs, monitorFrequencyMs: s.monitorFrequencyMs,
+      version: squallVersion(), logger,
+    });
+    ctx.stdout(`supervisor ${s.id} running: slots ${s.slotPorts.join(', ')} on ${s.advertisedHost}, local dir ${config.localDir}; Ctrl-C stops it`);
+    await Promise.race([aborted(ctx.signal), supervisor.closed]);
+    const left = supervisor.usedPorts.length;
+    await supervisor.close({ killWorkers: flags.killWorkers === true });
+    if (!flags.killWorkers && left > 0) {
+      logger.info(`supervisor stopped; ${left} worker(s) left running: a supervisor started with id ${s.id} and local dir ${config.localDir} adopts them`);
+    } else {
+      logger.info('supervisor stopped');
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+/** The command-line flags as config overrides; they win over -c. */
+function flagOverrides(flags: SupervisorFlags): string[] {
+  const out: string[] = [];
+  if (flags.id !== undefined) out.push(`supervisor.id=${flags.id}`);
+  if (flags.host !== undefined) out.push(`supervisor.host=${flags.host}`);
+  if (flags.ports !== undefined) out.push(`supervisor.slots.ports=${flags.ports}`);
+  if (flags.localDir !== undefined) out.push(`storm.local.dir=${flags.localDir}`);
+  return out;
+}
+
+/** What workers get as --cluster-config: where ZooKeeper is and how often to heartbeat. */
+function workerClusterConfig(config: ClusterConfig): Record<string, unknown> {
+  return {
+    'storm.zookeeper.servers': config.zookeeper.addresses,
+    'storm.zookeeper.root': config.zookeeper.root,
+    'storm.zookeeper.session.timeout': config.zookeeper.sessionTimeoutMs,
+    'storm.zookeeper.connection.timeout': config.zookeeper.connectionTimeoutMs,
+    'worker.heartbeat.frequency.secs': config.worker.heartbeatFrequencyMs / 1000,
+  };
+}
+
+/** The supervisor's environment; the auth token travels here, never on a command line (ps shows those). */
+function workerEnv(config: ClusterConfig, env: CliContext['env']): Record<string, string | undefined> {
+  const out = { ...env };
+  if (config.authToken !== undefined) out[envNameOf('transport.auth.token')] = config.authToken.reveal();
+  return out;
+}
+
+async function connectZooKeeper(config: ClusterConfig, logger: Logger, signal: AbortSignal): Promise<ZooKeeperStateStore> {
+  const zk = config.zookeeper;
+  try {
+    return await ZooKeeperStateStore.connect({
+      servers: zk.addresses, chroot: zk.root, sessionTimeoutMs: zk.sessionTimeoutMs, connectTimeoutMs: zk.connectionTimeoutMs,
+      logger: logger.child({ module: 'zookeeper' }),
+    }, signal);
+  } catch (err) {
+    throw new SquallError('E_ZOOKEEPER_UNREACHABLE',
+      `cannot reach ZooKeeper at ${zk.connectString} (storm.zookeeper.servers): ${(err as Error).message}; is it running? (squall dev-zookeeper starts one)`);
+  }
+}
+
+function squallVersion(): string {
+  try {
+    return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}

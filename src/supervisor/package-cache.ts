@@ -1,0 +1,117 @@
+/**
+ * The supervisor's package cache: each topology package is downloaded from the leader nimbus
+ * once, checked against its id (the sha256 of its bytes), and extracted with safeExtract into
+ * `packages/<packageId>/`, where every worker of that topology on this machine runs from it.
+ * safeExtract renames a complete staging directory into place, so a package directory that
+ * exists is complete; a supervisor killed mid-download leaves only a temporary file, removed
+ * on the next start.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
+import { SquallError } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
+import { safeExtract, type SafeExtractOptions } from '../packages/safe-extract.js';
+import type { PackageDownload } from '../rpc/index.js';
+import type { SupervisorDirs } from './worker-files.js';
+
+/** Where packages come from: NimbusClient fits (it follows the leader). */
+export interface PackageSource {
+  downloadPackage(packageId: string, options?: { signal?: AbortSignal }): Promise<PackageDownload>;
+}
+
+const PACKAGE_ID = /^[0-9a-f]{64}$/;
+const TEMP_PREFIX = '.download-';
+
+/** Downloads and extracts packages, once per package id. */
+export class PackageCache {
+  private readonly inFlight = new Map<string, Promise<string>>();
+
+  constructor(
+    private readonly dirs: SupervisorDirs,
+    private readonly source: PackageSource,
+    private readonly logger: Logger,
+    private readonly limits: SafeExtractOptions = {},
+  ) {}
+
+  /** Removes downloads a previous run left half done. */
+  async removePartialDownloads(): Promise<void> {
+    for (const name of await readdir(this.dirs.packages).catch(() => [] as string[])) {
+      if (name.startsWith(TEMP_PREFIX) || name.includes('.partial-')) await rm(join(this.dirs.packages, name), { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * The extracted package's directory, downloading it first if needed. Concurrent calls for
+   * one id share one download.
+   * @throws SquallError E_PACKAGE_ID (not a sha256), E_PACKAGE_DIGEST (bytes do not match the id),
+   *   RpcError (download failed), PackageRejectedError (unsafe archive)
+   */
+  ensure(packageId: string, signal?: AbortSignal): Promise<string> {
+    if (!PACKAGE_ID.test(packageId)) {
+      return Promise.reject(new SquallError('E_PACKAGE_ID', `invalid package id "${packageId.slice(0, 80)}": expected 64 hex digits (a sha256)`));
+    }
+    let p = this.inFlight.get(packageId);
+    if (!p) {
+      p = this.fetch(packageId, signal).finally(() => this.inFlight.delete(packageId));
+      this.inFlight.set(packageId, p);
+    }
+    return p;
+  }
+
+  /** Removes every extracted package not in `keep` (and not being fetched). */
+  async retain(keep: ReadonlySet<string>): Promise<void> {
+    for (const name of await readdir(this.dirs.packages).catch(() => [] as string[])) {
+      if (!PACKAGE_ID.test(name) || keep.has(name) || this.inFlight.has(name)) continue;
+      this.logger.info('removing an unused package', { packageId: name });
+      await rm(this.dirs.packageDir(name), { recursive: true, force: true });
+    }
+  }
+
+  private async fetch(packageId: string, signal: AbortSignal | undefined): Promise<string> {
+    const dir = this.dirs.packageDir(packageId);
+    if (await isDirectory(dir)) return dir;
+    const tmp = join(this.dirs.packages, `${TEMP_PREFIX}${packageId}-${randomBytes(4).toString('hex')}.tar.gz`);
+    try {
+      this.logger.info('downloading package', { packageId });
+      const download = await this.source.downloadPackage(packageId, signal ? { signal } : {});
+      const digest = await saveHashed(download.chunks, tmp);
+      if (digest !== packageId) {
+        throw new SquallError('E_PACKAGE_DIGEST', `package ${packageId} arrived with sha256 ${digest}`, { retriable: true });
+      }
+      await safeExtract(tmp, dir, this.limits);
+      this.logger.info('package ready', { packageId, bytes: download.metadata.size });
+      return dir;
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+}
+
+/** Streams chunks to a file; returns the sha256 (hex) of what was written. */
+async function saveHashed(chunks: AsyncIterable<Uint8Array>, file: string): Promise<string> {
+  const hash = createHash('sha256');
+  const out = createWriteStream(file, { mode: 0o600 });
+  try {
+    for await (const chunk of chunks) {
+      hash.update(chunk);
+      if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+    }
+    out.end();
+    await finished(out);
+  } catch (err) {
+    out.destroy();
+    throw err;
+  }
+  return hash.digest('hex');
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
