@@ -47,26 +47,29 @@ export class WorkerDataPlane {
     try {
       const logger = opts.logger ?? silentLogger;
       const clock = opts.clock ?? systemClock;
-      let runtime: Runtime | undefined;
+      let runtimeRef: Runtime | undefined;
       const remote = TcpRemoteTransport.start({
         topologyId: opts.topologyId, workerId: opts.workerId, assignment: new Map(), clock, logger,
         ...(opts.authToken === undefined ? {} : { authToken: opts.authToken }),
-        onRelief: () => runtime?.wake(),
+        onRelief: () => runtimeRef?.wake(),
       });
       closer.defer(() => remote.close());
+      // The runtime exists before the server accepts anything: peers may send as soon as the
+      // port is open, and their tuples wait in its (bounded) queues until start().
+      const runtime = await Runtime.create({
+        plan: opts.plan, factory: opts.factory, localTasks: opts.localTasks, remote, clock, logger,
+        startActive: opts.startActive ?? true,
+      });
+      runtimeRef = runtime;
+      closer.defer(() => runtime.close());
       const server = await TransportServer.start({
         topologyId: opts.topologyId, workerId: opts.workerId, host: opts.host ?? '127.0.0.1', port: opts.port ?? 0,
         clock, logger,
         ...(opts.authToken === undefined ? {} : { authToken: opts.authToken }),
-        onTuples: (tuples) => runtime!.receive(tuples),
-        isCongested: (task) => runtime?.isCongested(task) ?? false,
+        onTuples: (tuples) => runtime.receive(tuples),
+        isCongested: (task) => runtime.isCongested(task),
       });
       closer.defer(() => server.close());
-      runtime = await Runtime.create({
-        plan: opts.plan, factory: opts.factory, localTasks: opts.localTasks, remote, clock, logger,
-        startActive: opts.startActive ?? true,
-      });
-      closer.defer(() => runtime!.close());
       return new WorkerDataPlane(runtime, server, remote, closer);
     } catch (err) {
       await closer.close().catch(() => {});
@@ -95,7 +98,7 @@ export class WorkerDataPlane {
     return this.runtime.drain(timeoutMs);
   }
 
-  /** Closes the runtime (components), then the server, then the outgoing links. */
+  /** Stops receiving (server), closes the components (runtime), then the outgoing links. */
   close(): Promise<void> {
     return this.closer.close();
   }
