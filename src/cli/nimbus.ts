@@ -5,12 +5,11 @@
  */
 import type { Command } from 'commander';
 import { SquallError, UsageError } from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
 import { isHost } from '../config/check-value.js';
 import { loadClusterConfig, type ClusterConfig } from '../config/cluster-config.js';
-import { ZooKeeperStateStore } from '../coordination/zk-store.js';
 import { Nimbus } from '../nimbus/nimbus.js';
 import type { CliContext } from './context.js';
+import { connectZooKeeper } from './daemon-support.js';
 import { createCliLogger, parseLogLevel } from './logging.js';
 import { Terminal } from './terminal.js';
 
@@ -94,27 +93,6 @@ function parsePort(text: string): number {
   return port;
 }
 
-/**
- * Connects to ZooKeeper; undefined when interrupted. An unreachable ensemble becomes one
- * line with the cause and what to do (the CLI prints no stack for a SquallError, exit 1).
- */
-async function connectZooKeeper(config: ClusterConfig, logger: Logger, signal: AbortSignal): Promise<ZooKeeperStateStore | undefined> {
-  const zk = config.zookeeper;
-  try {
-    return await ZooKeeperStateStore.connect({
-      servers: [...zk.addresses], chroot: zk.root, sessionTimeoutMs: zk.sessionTimeoutMs, connectTimeoutMs: zk.connectionTimeoutMs,
-      logger: logger.child({ module: 'zookeeper' }),
-    }, signal);
-  } catch (err) {
-    if (signal.aborted) return undefined;
-    const cause = firstLine(err);
-    const reason = /could not connect to ZooKeeper/iu.test(cause) ? `no session within ${zk.connectionTimeoutMs} ms` : cause;
-    throw new SquallError('E_ZOOKEEPER_UNREACHABLE', `cannot connect to ZooKeeper at ${zk.connectString}: ${reason}`, {
-      hint: 'start ZooKeeper (for development: squall dev-zookeeper), or point storm.zookeeper.servers / storm.zookeeper.port in squall.yaml (or -c) at a running one',
-    });
-  }
-}
-
 /** Waits for Ctrl-C/SIGTERM; a nimbus that closes by itself is an error. */
 async function untilStopped(nimbus: Nimbus, signal: AbortSignal): Promise<void> {
   const aborted = new Promise<'signal'>((resolve) => {
@@ -123,9 +101,4 @@ async function untilStopped(nimbus: Nimbus, signal: AbortSignal): Promise<void> 
   });
   const outcome = await Promise.race([aborted, nimbus.closed.then(() => 'closed' as const)]);
   if (outcome === 'closed' && !signal.aborted) throw new SquallError('E_NIMBUS_STOPPED', 'nimbus stopped unexpectedly', { hint: 'see the log above' });
-}
-
-function firstLine(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.split('\n', 1)[0]!.trim();
 }

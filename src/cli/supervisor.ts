@@ -5,14 +5,11 @@
  * workers outlive it, so a restarted supervisor (same id and local dir) adopts them, as in
  * Storm; --kill-workers stops them too.
  */
-import { createRequire } from 'node:module';
 import type { Command } from 'commander';
-import { SquallError } from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
-import { envNameOf, loadClusterConfig, type ClusterConfig } from '../config/cluster-config.js';
-import { ZooKeeperStateStore } from '../coordination/index.js';
+import { loadClusterConfig } from '../config/cluster-config.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import type { CliContext } from './context.js';
+import { aborted, connectZooKeeper, squallVersion, workerClusterConfig, workerEnv } from './daemon-support.js';
 import { createCliLogger, parseLogLevel } from './logging.js';
 import { Terminal } from './terminal.js';
 
@@ -62,6 +59,7 @@ async function runSupervisor(flags: SupervisorFlags, ctx: CliContext): Promise<v
   const logger = createCliLogger(new Terminal(), parseLogLevel(flags.logLevel ?? ctx.env.SQUALL_LOG_LEVEL)).child({ role: 'supervisor' });
   for (const w of config.warnings) logger.warn(`${w.where}: ${w.message}`);
   const store = await connectZooKeeper(config, logger, ctx.signal);
+  if (!store) return; // Ctrl-C while connecting
   try {
     const s = config.supervisor;
     const supervisor = await Supervisor.start({
@@ -92,50 +90,4 @@ function flagOverrides(flags: SupervisorFlags): string[] {
   if (flags.ports !== undefined) out.push(`supervisor.slots.ports=${flags.ports}`);
   if (flags.localDir !== undefined) out.push(`storm.local.dir=${flags.localDir}`);
   return out;
-}
-
-/** What workers get as --cluster-config: where ZooKeeper is and how often to heartbeat. */
-function workerClusterConfig(config: ClusterConfig): Record<string, unknown> {
-  return {
-    'storm.zookeeper.servers': config.zookeeper.addresses,
-    'storm.zookeeper.root': config.zookeeper.root,
-    'storm.zookeeper.session.timeout': config.zookeeper.sessionTimeoutMs,
-    'storm.zookeeper.connection.timeout': config.zookeeper.connectionTimeoutMs,
-    'worker.heartbeat.frequency.secs': config.worker.heartbeatFrequencyMs / 1000,
-  };
-}
-
-/** The supervisor's environment; the auth token travels here, never on a command line (ps shows those). */
-function workerEnv(config: ClusterConfig, env: CliContext['env']): Record<string, string | undefined> {
-  const out = { ...env };
-  if (config.authToken !== undefined) out[envNameOf('transport.auth.token')] = config.authToken.reveal();
-  return out;
-}
-
-async function connectZooKeeper(config: ClusterConfig, logger: Logger, signal: AbortSignal): Promise<ZooKeeperStateStore> {
-  const zk = config.zookeeper;
-  try {
-    return await ZooKeeperStateStore.connect({
-      servers: zk.addresses, chroot: zk.root, sessionTimeoutMs: zk.sessionTimeoutMs, connectTimeoutMs: zk.connectionTimeoutMs,
-      logger: logger.child({ module: 'zookeeper' }),
-    }, signal);
-  } catch (err) {
-    throw new SquallError('E_ZOOKEEPER_UNREACHABLE',
-      `cannot reach ZooKeeper at ${zk.connectString} (storm.zookeeper.servers): ${(err as Error).message}; is it running? (squall dev-zookeeper starts one)`);
-  }
-}
-
-function squallVersion(): string {
-  try {
-    return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
-
-function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
-  });
 }
