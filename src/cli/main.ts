@@ -18,6 +18,7 @@ import { registerRebalance } from './rebalance.js';
 import { registerNimbus } from './nimbus.js';
 import { registerSupervisor } from './supervisor.js';
 import { registerWorker } from './worker.js';
+import { registerDevCluster } from './dev-cluster.js';
 
 const EXIT_INVALID_INPUT = 2;
 const USER_INPUT_CODES = new Set(['E_USAGE', 'E_CONFIG', 'E_TOPOLOGY_INVALID', 'E_COMPONENT_LOAD', 'E_UNSUPPORTED_COMPONENT', 'E_COMMAND_NOT_FOUND',
@@ -57,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
   registerNimbus(program, ctx);
   registerSupervisor(program, ctx);
   registerWorker(program, ctx);
+  registerDevCluster(program, ctx);
   try {
     await program.parseAsync(argv);
     return 0;
