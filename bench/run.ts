@@ -3,6 +3,7 @@ const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   local: () => import('./local.js'),
   multilang: () => import('./multilang.js'),
   transport: () => import('./transport.js'),
+  cluster: () => import('./cluster.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -66,6 +66,7 @@ async function runNimbus(flags: NimbusFlags, ctx: CliContext): Promise<void> {
       ...(flags.id === undefined ? {} : { id: flags.id }),
       monitorFreqMs: config.nimbus.monitorFreqMs,
       taskTimeoutMs: config.nimbus.taskTimeoutMs,
+      supervisorTimeoutMs: config.nimbus.supervisorTimeoutMs,
       maxPackageBytes: config.nimbus.maxPackageBytes,
       env: ctx.env,
     });

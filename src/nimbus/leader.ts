@@ -27,6 +27,7 @@ export interface LeaderDeps {
   monitorFreqMs: number;
   taskTimeoutMs: number;
   taskLaunchMs: number;
+  supervisorTimeoutMs: number;
 }
 
 /** One leadership's machinery. */
@@ -47,6 +48,7 @@ export class LeaderRuntime {
       cluster: deps.cluster, lead, catalog: deps.catalog, heartbeats: deps.heartbeats, liveness, serial: this.serial,
       clock: deps.clock, logger, statuses: this.statuses,
       heartbeatRetentionMs: 2 * Math.max(deps.taskTimeoutMs, deps.taskLaunchMs),
+      supervisorTimeoutMs: deps.supervisorTimeoutMs,
     });
     this.shell = new StatusShell({
       cluster: deps.cluster, lead, catalog: deps.catalog, scheduling: this.scheduling, serial: this.serial,

@@ -221,7 +221,7 @@ export class Nimbus implements NimbusCore, AsyncDisposable {
     const o = this.options;
     this.runtime = new LeaderRuntime(lead, {
       cluster: this.cluster, catalog: this.catalog, heartbeats: this.heartbeats, clock: this.clock, logger: this.logger,
-      monitorFreqMs: o.monitorFreqMs, taskTimeoutMs: o.taskTimeoutMs, taskLaunchMs: o.taskLaunchMs,
+      monitorFreqMs: o.monitorFreqMs, taskTimeoutMs: o.taskTimeoutMs, taskLaunchMs: o.taskLaunchMs, supervisorTimeoutMs: o.supervisorTimeoutMs,
     });
     this.runtime.start();
     this.logger.info('leading the cluster', { epoch: lead.epoch });

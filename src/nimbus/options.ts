@@ -20,6 +20,8 @@ export const DEFAULT_MONITOR_FREQ_MS = 10_000;
 export const DEFAULT_TASK_TIMEOUT_MS = 30_000;
 /** Storm's nimbus.task.launch.secs (120 s): grace for a newly assigned worker's first heartbeat. */
 export const DEFAULT_TASK_LAUNCH_MS = 120_000;
+/** Storm's nimbus.supervisor.timeout.secs (60). */
+export const DEFAULT_SUPERVISOR_TIMEOUT_MS = 60_000;
 /** Squall's nimbus.max.package.bytes (256 MiB). */
 export const DEFAULT_NIMBUS_MAX_PACKAGE_BYTES = 256 * 1024 * 1024;
 /** How long close() lets calls and ZooKeeper cleanup run before giving up on them. */
@@ -52,6 +54,12 @@ export interface NimbusOptions {
   taskTimeoutMs?: number;
   /** nimbus.task.launch.secs in ms. @default {@link DEFAULT_TASK_LAUNCH_MS} */
   taskLaunchMs?: number;
+  /**
+   * nimbus.supervisor.timeout.secs in ms: how long a supervisor whose ZooKeeper node vanished
+   * keeps its slots (a restarted supervisor re-registers and adopts its workers meanwhile).
+   * @default {@link DEFAULT_SUPERVISOR_TIMEOUT_MS}
+   */
+  supervisorTimeoutMs?: number;
   /** nimbus.max.package.bytes. @default {@link DEFAULT_NIMBUS_MAX_PACKAGE_BYTES} */
   maxPackageBytes?: number;
   /** Limits on what an uploaded package may hold (entries, uncompressed bytes, ratio). @default packages/limits.ts defaults */
@@ -83,6 +91,7 @@ export interface CompiledNimbusOptions {
   monitorFreqMs: number;
   taskTimeoutMs: number;
   taskLaunchMs: number;
+  supervisorTimeoutMs: number;
   maxPackageBytes: number;
   packageLimits: PackageLimitsOptions;
   shutdownGraceMs: number;
@@ -113,6 +122,7 @@ export function compileNimbusOptions(o: NimbusOptions): Readonly<CompiledNimbusO
     monitorFreqMs: positive('monitorFreqMs', o.monitorFreqMs ?? DEFAULT_MONITOR_FREQ_MS),
     taskTimeoutMs: positive('taskTimeoutMs', o.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS),
     taskLaunchMs: nonNegative('taskLaunchMs', o.taskLaunchMs ?? DEFAULT_TASK_LAUNCH_MS),
+    supervisorTimeoutMs: nonNegative('supervisorTimeoutMs', o.supervisorTimeoutMs ?? DEFAULT_SUPERVISOR_TIMEOUT_MS),
     maxPackageBytes: positive('maxPackageBytes', o.maxPackageBytes ?? DEFAULT_NIMBUS_MAX_PACKAGE_BYTES),
     packageLimits: o.packageLimits ?? {},
     shutdownGraceMs: positive('shutdownGraceMs', o.shutdownGraceMs ?? DEFAULT_NIMBUS_SHUTDOWN_GRACE_MS),

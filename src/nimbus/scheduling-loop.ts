@@ -7,9 +7,11 @@
  * rebalance, as in Storm — and so is a topology whose package this nimbus cannot load. A frozen
  * assignment's slots are marked used so no other topology takes them.
  *
- * Dead slots come from WorkerLiveness over the heartbeat cache; a lost supervisor (its
- * ephemeral node gone) is simply absent from the snapshot, and the scheduler moves its
- * executors. Passes are requested by triggers and coalesced: a request made while a pass is
+ * Dead slots come from WorkerLiveness over the heartbeat cache. A supervisor whose ephemeral
+ * node is gone keeps its slots for nimbus.supervisor.timeout.secs (its last known info stays in
+ * the snapshot): a supervisor restarted after a crash re-registers once its old session
+ * expires and adopts its workers, which must not be moved meanwhile. Past the timeout it is
+ * lost and the scheduler moves its executors. Passes are requested by triggers and coalesced: a request made while a pass is
  * queued joins it; one made while a pass runs queues the next.
  */
 import type { Clock } from '../common/clock.js';
@@ -17,7 +19,7 @@ import type { Logger } from '../common/logger.js';
 import type { ClusterState } from '../coordination/cluster-state.js';
 import { BadVersionError, FencedError } from '../coordination/errors.js';
 import type { Leadership } from '../coordination/leader-election.js';
-import type { TopologyRecord } from '../coordination/records.js';
+import type { SupervisorInfo, TopologyRecord } from '../coordination/records.js';
 import { fromRecord, toRecord } from './assignment-records.js';
 import type { ClusterSnapshot, SlotRef, SupervisorSnapshot, TopologyAssignment } from './assignments.js';
 import { readClusterView, workerHostOf, type ClusterView } from './cluster-view.js';
@@ -42,6 +44,8 @@ export interface SchedulingDeps {
   statuses: Map<string, TopologyScheduleStatus>;
   /** How long heartbeat reports are kept after their worker went silent. */
   heartbeatRetentionMs: number;
+  /** How long a supervisor missing from ZooKeeper keeps its slots. */
+  supervisorTimeoutMs: number;
 }
 
 /** A rebalance applied in the pass: this topology is rescheduled from scratch with these counts. */
@@ -60,6 +64,9 @@ interface Inputs {
 export class SchedulingLoop {
   private queued: Promise<void> | undefined;
   private stopped = false;
+
+  /** Supervisors seen so far, with when each went missing (undefined while registered). */
+  private readonly known = new Map<string, { info: SupervisorInfo; missingSince: number | undefined }>();
 
   constructor(private readonly deps: SchedulingDeps) {}
 
@@ -118,7 +125,25 @@ export class SchedulingLoop {
       }
     }
     if (dead.length > 0) this.deps.logger.info('workers missing from heartbeats; their executors move', { slots: dead });
-    return { demands, existing, snapshot: { supervisors: snapshotOf(view, frozen), deadSlots: dead } };
+    return { demands, existing, snapshot: { supervisors: snapshotOf(this.withGrace(view.supervisors, now), frozen), deadSlots: dead } };
+  }
+
+  /** The registered supervisors plus those missing for less than the supervisor timeout. */
+  private withGrace(live: readonly SupervisorInfo[], now: number): SupervisorInfo[] {
+    const out = [...live];
+    const liveIds = new Set(live.map((s) => s.id));
+    for (const s of live) this.known.set(s.id, { info: s, missingSince: undefined });
+    for (const [id, k] of this.known) {
+      if (liveIds.has(id)) continue;
+      k.missingSince ??= now;
+      if (now - k.missingSince < this.deps.supervisorTimeoutMs) {
+        out.push(k.info);
+      } else {
+        this.known.delete(id);
+        this.deps.logger.warn(`supervisor ${id} lost (gone from ZooKeeper for ${Math.round(this.deps.supervisorTimeoutMs / 1000)} s); its executors move`);
+      }
+    }
+    return out;
   }
 
   /** The record's demand, or undefined (logged) when its shape is unknown or inconsistent. */
@@ -179,11 +204,11 @@ function schedulable(record: TopologyRecord, forced: string | undefined): boolea
   return record.id === forced || record.status === 'ACTIVE' || record.status === 'INACTIVE';
 }
 
-/** Live supervisors with valid ports; slots of frozen assignments count as used. */
-function snapshotOf(view: ClusterView, frozen: readonly TopologyAssignment[]): SupervisorSnapshot[] {
+/** Supervisors with valid ports; slots of frozen assignments count as used. */
+function snapshotOf(supervisors: readonly SupervisorInfo[], frozen: readonly TopologyAssignment[]): SupervisorSnapshot[] {
   const used = new Map<string, number[]>();
   for (const a of frozen) for (const w of a.workers) used.set(w.supervisorId, [...(used.get(w.supervisorId) ?? []), w.port]);
-  return view.supervisors.map((s) => ({
+  return supervisors.map((s) => ({
     id: s.id,
     host: workerHostOf(s),
     ports: [...new Set(s.ports.filter((p) => Number.isInteger(p) && p > 0 && p < 65536))],

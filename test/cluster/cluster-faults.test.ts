@@ -7,7 +7,8 @@
  * the sink at least once.
  *
  * The scenarios share one cluster and run in order: a worker killed, the leader nimbus killed
- * (failover), ZooKeeper down for less than the session timeout. No timing is asserted; every
+ * (failover), ZooKeeper down for less than the session timeout, a supervisor killed and
+ * restarted (adoption). No timing is asserted; every
  * wait is for a condition.
  */
 import assert from 'node:assert/strict';
@@ -300,6 +301,24 @@ test('ZooKeeper down for less than the session timeout: no reassignment, process
   assert.equal(await assignmentVersion(), version, 'assignment znode version unchanged');
   assert.deepEqual(sups.map(workerPids).flat(), pids, 'same workers');
   assert.ok(pids.every(alive));
+});
+
+test('kill -9 of a supervisor: its worker keeps processing; restarted, it adopts the worker, also past its old session', { timeout: 90_000 }, async () => {
+  const s = sups[1]!;
+  const before = workerPids(s);
+  assert.equal(before.length, 1);
+  await kill9(daemons.get(s.id)!);
+  await acksIncrease(100, 'the worker keeps processing without its supervisor');
+  startSupervisor(s);
+  // The restarted supervisor registers once its old session has expired (its old node gone);
+  // nimbus keeps the slots meanwhile (nimbus.supervisor.timeout.secs), so nothing is moved.
+  await waitUntil(async () => {
+    const regs = await cluster.supervisors();
+    return regs.some((x) => x.id === s.id) && logs.get(s.id)!.includes('running');
+  }, 'the supervisor re-registered', 40_000);
+  await acksIncrease(200, 'processing continues after the re-registration');
+  assert.deepEqual(workerPids(s), before, 'the restarted supervisor adopted its worker (same pid)');
+  await nothingLostSoFar();
 });
 
 test('finally: the spout stops emitting and every id ever emitted is acked exactly once and reached the sink', { timeout: 60_000 }, async () => {
