@@ -12,7 +12,7 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Closer } from '../src/common/closer.js';
 import { silentLogger } from '../src/common/logger.js';
@@ -93,53 +93,37 @@ async function startCluster(closer: Closer): Promise<Cluster> {
 
 // ------------------------------------------------------------------ topologies
 
-function throughputYaml(name: string): string {
+/** The 3-stage pipeline (spout → pass by shuffle → sink by fields) over 2 workers. */
+function pipelineYaml(name: string, spout: string, fields: string, sink: string, extraConfig = ''): string {
   return `name: ${name}
 config:
   topology.workers: 2
-  topology.message.timeout.secs: 30
+${extraConfig}  topology.message.timeout.secs: 30
 spouts:
   - id: source
-    js: {module: ./cluster-pipeline.mjs, export: CountingSpout}
-    outputs: [word, n]
+    js: {module: ./cluster-pipeline.mjs, export: ${spout}}
+    outputs: [${fields}]
 bolts:
   - id: pass
     js: {module: ./cluster-pipeline.mjs, export: PassBolt}
     parallelism: 2
-    outputs: [word, n]
+    outputs: [${fields}]
     inputs:
       - {from: source, grouping: shuffle}
   - id: sink
-    js: {module: ./cluster-pipeline.mjs, export: CountBolt}
+    js: {module: ./cluster-pipeline.mjs, export: ${sink}}
     parallelism: 2
     inputs:
       - {from: pass, grouping: {fields: [word]}}
 `;
 }
 
+function throughputYaml(name: string): string {
+  return pipelineYaml(name, 'CountingSpout', 'word, n', 'CountBolt');
+}
+
 function latencyYaml(name: string): string {
-  return `name: ${name}
-config:
-  topology.workers: 2
-  topology.acker.executors: 2
-  topology.message.timeout.secs: 30
-spouts:
-  - id: source
-    js: {module: ./cluster-pipeline.mjs, export: TimedSpout, args: [${LATENCY_RATE}]}
-    outputs: [word, ts]
-bolts:
-  - id: pass
-    js: {module: ./cluster-pipeline.mjs, export: PassBolt}
-    parallelism: 2
-    outputs: [word, ts]
-    inputs:
-      - {from: source, grouping: shuffle}
-  - id: sink
-    js: {module: ./cluster-pipeline.mjs, export: LatencyBolt}
-    parallelism: 2
-    inputs:
-      - {from: pass, grouping: {fields: [word]}}
-`;
+  return pipelineYaml(name, `TimedSpout, args: [${LATENCY_RATE}]`, 'word, ts', 'LatencyBolt', '  topology.acker.executors: 2\n');
 }
 
 async function submit(c: Cluster, name: string, yaml: string, overrides: Record<string, unknown>): Promise<void> {
@@ -147,6 +131,7 @@ async function submit(c: Cluster, name: string, yaml: string, overrides: Record<
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'topology.yaml'), yaml);
   copyFileSync(COMPONENTS, join(dir, 'cluster-pipeline.mjs'));
+  copyFileSync(join(dirname(COMPONENTS), 'pipeline.mjs'), join(dir, 'pipeline.mjs'));
   const bytes = await createPackage(dir);
   const { packageId } = await c.client.uploadPackage(bytes, { name });
   await c.client.submit({ name, packageId, topologyFile: 'topology.yaml', configOverrides: overrides });

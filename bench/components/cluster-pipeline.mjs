@@ -33,22 +33,8 @@ export class TimedSpout {
   }
 }
 
-export class PassBolt {
-  prepare(conf, ctx, collector) { this.c = collector; }
-  execute(t) {
-    this.c.emit(t.values, { anchors: t });
-    this.c.ack(t);
-  }
-}
-
-export class CountBolt {
-  prepare(conf, ctx, collector) { this.c = collector; this.counts = new Map(); }
-  execute(t) {
-    const w = t.values[0];
-    this.counts.set(w, (this.counts.get(w) ?? 0) + 1);
-    this.c.ack(t);
-  }
-}
+// The pass-through and counting bolts are the local benchmark's (copied into the package with this file).
+export { PassBolt, CountBolt } from './pipeline.mjs';
 
 /**
  * Last bolt of the latency pipeline: latency = now − the spout's timestamp (values[1]). Every
