@@ -3,12 +3,12 @@ import type { Command } from 'commander';
 import type { TopologyDetails } from '../rpc/index.js';
 import type { CliContext } from './context.js';
 import { table } from './format.js';
-import { clientOptions, formatUptime, printJson, withNimbus, type ClientFlags } from './nimbus-connection.js';
+import { clientOptions, formatUptime, printJson, withClient, type ClientFlags } from './nimbus-connection.js';
 
 export function registerDescribe(program: Command, ctx: CliContext): void {
   clientOptions(program.command('describe').description('show a topology: status, workers, statistics, errors').argument('<name>', 'topology name'))
     .action(async (name: string, flags: ClientFlags) => {
-      const d = await withNimbus(flags, ctx, (c) => c.describe(name));
+      const d = await withClient(flags, ctx, (c) => c.describe(name));
       if (flags.json) return printJson(ctx, d);
       ctx.stdout(render(d));
     });

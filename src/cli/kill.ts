@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../common/errors.js';
 import type { CliContext } from './context.js';
-import { clientOptions, printJson, withNimbus, type ClientFlags } from './nimbus-connection.js';
+import { clientOptions, printJson, withClient, type ClientFlags } from './nimbus-connection.js';
 
 interface KillFlags extends ClientFlags {
   wait?: string;
@@ -20,11 +20,7 @@ export function registerKill(program: Command, ctx: CliContext): void {
       .option('--no-wait-removal', 'return once the kill is scheduled instead of when the topology is gone'),
   ).action(async (name: string, flags: KillFlags) => {
     const waitSecs = flags.wait === undefined ? undefined : seconds(flags.wait);
-    const result = await withNimbus(flags, ctx, (c) => c.kill(
-      { name, ...(waitSecs === undefined ? {} : { waitSecs }), waitForRemoval: flags.waitRemoval },
-      // Waiting for removal takes the wait plus the time to stop workers.
-      { deadlineMs: ((waitSecs ?? 30) + 60) * 1000 },
-    ));
+    const result = await withClient(flags, ctx, (c) => c.kill(name, { ...(waitSecs === undefined ? {} : { waitSecs }), waitForRemoval: flags.waitRemoval }));
     if (flags.json) return printJson(ctx, result);
     ctx.stdout(result.removed ? `killed topology "${name}" (${result.topologyId}): removed` : `killing topology "${name}" (${result.topologyId}): ${result.status}`);
   });

@@ -1,10 +1,11 @@
 /**
  * What the client commands (submit, list, describe, kill, ...) share: the cluster config
- * (--config, SQUALL_* environment) and a NimbusClient on nimbus.seeds or --nimbus.
+ * (--config, SQUALL_* environment) and a SquallClient on nimbus.seeds or --nimbus.
  */
 import type { Command } from 'commander';
 import { loadClusterConfig } from '../config/cluster-config.js';
-import { NimbusClient } from '../rpc/index.js';
+import type { NimbusClient } from '../rpc/index.js';
+import { SquallClient } from '../sdk/client.js';
 import type { CliContext } from './context.js';
 
 export interface ClientFlags {
@@ -22,11 +23,16 @@ export function clientOptions(cmd: Command): Command {
 }
 
 /** Runs `fn` with a connected client, closing it afterwards. */
-export async function withNimbus<T>(flags: ClientFlags, ctx: CliContext, fn: (client: NimbusClient) => Promise<T>): Promise<T> {
+export async function withClient<T>(flags: ClientFlags, ctx: CliContext, fn: (client: SquallClient) => Promise<T>): Promise<T> {
   const config = await loadClusterConfig({ ...(flags.config === undefined ? {} : { file: flags.config }), env: ctx.env });
-  const addresses = flags.nimbus && flags.nimbus.length > 0 ? flags.nimbus : [...config.nimbus.addresses];
-  await using client = await NimbusClient.connect(addresses);
+  const nimbus = flags.nimbus && flags.nimbus.length > 0 ? flags.nimbus : [...config.nimbus.addresses];
+  await using client = await SquallClient.connect({ nimbus });
   return await fn(client);
+}
+
+/** {@link withClient} with the wire-level client, for commands not yet on SquallClient. */
+export function withNimbus<T>(flags: ClientFlags, ctx: CliContext, fn: (client: NimbusClient) => Promise<T>): Promise<T> {
+  return withClient(flags, ctx, (client) => fn(client.nimbus));
 }
 
 export function printJson(ctx: CliContext, value: unknown): void {

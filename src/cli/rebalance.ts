@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../common/errors.js';
 import type { CliContext } from './context.js';
 import { seconds } from './kill.js';
-import { clientOptions, printJson, withNimbus, type ClientFlags } from './nimbus-connection.js';
+import { clientOptions, printJson, withClient, type ClientFlags } from './nimbus-connection.js';
 
 interface RebalanceFlags extends ClientFlags {
   wait?: string;
@@ -24,8 +24,8 @@ export function registerRebalance(program: Command, ctx: CliContext): void {
     const executors = parseExecutors(flags.executors);
     const waitSecs = flags.wait === undefined ? undefined : seconds(flags.wait);
     const numWorkers = flags.numWorkers === undefined ? undefined : positive(flags.numWorkers, '--num-workers');
-    const r = await withNimbus(flags, ctx, (c) => c.rebalance({
-      name, executors, ...(waitSecs === undefined ? {} : { waitSecs }), ...(numWorkers === undefined ? {} : { numWorkers }),
+    const r = await withClient(flags, ctx, (c) => c.rebalance(name, {
+      executors, ...(waitSecs === undefined ? {} : { waitSecs }), ...(numWorkers === undefined ? {} : { workers: numWorkers }),
     }));
     if (flags.json) return printJson(ctx, r);
     ctx.stdout(`rebalancing topology "${name}" (${r.topologyId}): ${r.status}`);

@@ -8,26 +8,29 @@ import { createPackage } from '../packages/create-package.js';
 import { validateName } from '../packages/names.js';
 import { parseConfigOverrides } from '../topology/overrides.js';
 import type { CliContext } from './context.js';
+import { pythonOptions } from './run.js';
 import { clientOptions, printJson, withNimbus, type ClientFlags } from './nimbus-connection.js';
 
 interface SubmitFlags extends ClientFlags {
   name?: string;
+  class?: string;
   config?: string;
   conf: string[];
   inactive?: boolean;
 }
 
-const DEFINITION_NAMES = ['topology.yaml', 'topology.yml', 'topology.json'];
+const DEFINITION_NAMES = ['topology.yaml', 'topology.yml', 'topology.json', 'topology.py'];
 
 export function registerSubmit(program: Command, ctx: CliContext): void {
   clientOptions(
     program
       .command('submit')
       .description('package a topology directory and submit it to the cluster')
-      .argument('<topology>', 'a topology file, or a directory holding topology.yaml')
+      .argument('<topology>', 'a topology file (YAML, JSON, Flux or topology.py), or a directory holding one')
       .option('--name <name>', 'topology name (default: the name in the file)')
       .option('-c, --conf <key=value>', 'override a topology config value (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
-      .option('--inactive', 'submit with the spouts deactivated'),
+      .option('--inactive', 'submit with the spouts deactivated')
+      .option('--class <name>', 'Python topology: the Topology subclass, when the file defines several'),
   ).action(async (target: string, flags: SubmitFlags) => submit(target, flags, ctx));
 }
 
@@ -36,15 +39,24 @@ async function submit(target: string, flags: SubmitFlags, ctx: CliContext): Prom
   const overrides = parseConfigOverrides(flags.conf);
   if (overrides.issues.length > 0) throw new UsageError(overrides.issues.join('\n'), { hint: 'use -c key=value with a Storm config key' });
   // Validate here first: the user gets file:line:column errors before anything is uploaded.
-  const loaded = await loadTopologyFile(join(dir, file), overrides.config, ctx.env);
+  const path = join(dir, file);
+  const loaded = await loadTopologyFile(path, overrides.config, ctx.env, { python: pythonOptions(path, flags.class, ctx) });
   const name = validateName('topology', flags.name ?? loaded.plan.name);
-  const bytes = await createPackage(dir);
+  // The cluster gets a Python topology's spec, generated here: it never runs the user's Python to learn it.
+  const generated = loaded.generated === undefined ? undefined : { path: generatedSpecName(file), content: loaded.generated };
+  const bytes = await createPackage(dir, generated ? { extraFiles: [generated] } : {});
+  const topologyFile = generated?.path ?? file;
   const result = await withNimbus(flags, ctx, async (client) => {
     const uploaded = await client.uploadPackage(bytes, { name });
-    return client.submit({ name, packageId: uploaded.packageId, topologyFile: file, configOverrides: overrides.config, startInactive: flags.inactive === true });
+    return client.submit({ name, packageId: uploaded.packageId, topologyFile, configOverrides: overrides.config, startInactive: flags.inactive === true });
   });
   if (flags.json) printJson(ctx, { name, topologyId: result.topologyId, packageBytes: bytes.length });
   else ctx.stdout(`submitted topology "${name}" as ${result.topologyId} (package ${bytes.length.toLocaleString('en-US')} bytes from ${dir})`);
+}
+
+/** The package entry holding the spec generated from a Python topology file: beside it, so paths resolve alike. */
+export function generatedSpecName(pythonFile: string): string {
+  return `${pythonFile}.json`;
 }
 
 /** The package root and the definition's path inside it. */

@@ -1,7 +1,7 @@
 /** `squall activate <name>` and `squall deactivate <name>`: start or pause a topology's spouts. */
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
-import { clientOptions, printJson, withNimbus, type ClientFlags } from './nimbus-connection.js';
+import { clientOptions, printJson, withClient, type ClientFlags } from './nimbus-connection.js';
 
 export function registerActivation(program: Command, ctx: CliContext): void {
   for (const action of ['activate', 'deactivate'] as const) {
@@ -11,7 +11,7 @@ export function registerActivation(program: Command, ctx: CliContext): void {
         .description(action === 'activate' ? "start a topology's spouts" : "pause a topology's spouts (in-flight tuples finish)")
         .argument('<name>', 'topology name'),
     ).action(async (name: string, flags: ClientFlags) => {
-      const r = await withNimbus(flags, ctx, (c) => (action === 'activate' ? c.activate(name) : c.deactivate(name)));
+      const r = await withClient(flags, ctx, (c) => (action === 'activate' ? c.activate(name) : c.deactivate(name)));
       if (flags.json) return printJson(ctx, r);
       ctx.stdout(`topology "${name}" (${r.topologyId}): ${r.status}`);
     });

@@ -11,7 +11,7 @@ import type { Dirent, Stats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { create } from 'tar';
+import { Header, Pack, ReadEntry } from 'tar';
 import { UsageError } from '../common/errors.js';
 import { normalizeEntryPath } from './entry-rules.js';
 import { compilePackageLimits, type PackageLimits, type PackageLimitsOptions } from './limits.js';
@@ -26,6 +26,19 @@ export const PACKAGE_MTIME = new Date(Date.UTC(2000, 0, 1));
 export interface CreatePackageOptions extends PackageLimitsOptions {
   /** Names (files or directories) to leave out wherever they appear. @default {@link DEFAULT_SKIP} */
   skip?: readonly string[];
+  /**
+   * Files packed from memory after the directory's own (e.g. a spec generated from
+   * topology.py). Each path is relative, in a directory that is packed (or at the top), and
+   * must not name a file of the directory. @default []
+   */
+  extraFiles?: readonly ExtraFile[];
+}
+
+/** A file of a package that is not on disk. */
+export interface ExtraFile {
+  /** Relative path inside the package, '/'-separated. */
+  path: string;
+  content: string | Uint8Array;
 }
 
 /** How many offending paths an error lists before "and N more". */
@@ -38,13 +51,22 @@ const MAX_LISTED = 10;
  *   or exceeds the package limits.
  */
 export async function listPackageFiles(dir: string, options: CreatePackageOptions = {}): Promise<string[]> {
+  const { onDisk, extras } = await walkPackage(dir, options);
+  return [...onDisk, ...extras.map((e) => e.path)];
+}
+
+/** What to pack: the directory's paths in archive order, then the in-memory files. */
+async function walkPackage(dir: string, options: CreatePackageOptions): Promise<{ onDisk: string[]; extras: readonly ExtraFile[] }> {
   const root = resolve(dir);
   const walk = new Walk(root, new Set(options.skip ?? DEFAULT_SKIP), compilePackageLimits(options));
   const rootStat = await lstat(root);
   if (!rootStat.isDirectory()) throw new UsageError(`${root} is not a directory`, { context: { file: root } });
   await walk.directory('');
+  const onDisk = [...walk.paths];
+  const extras = options.extraFiles ?? [];
+  for (const extra of extras) walk.extra(extra.path, Buffer.byteLength(extra.content));
   walk.raise();
-  return walk.paths;
+  return { onDisk, extras };
 }
 
 /**
@@ -52,8 +74,8 @@ export async function listPackageFiles(dir: string, options: CreatePackageOption
  * @throws {UsageError} see {@link listPackageFiles}.
  */
 export async function createPackageStream(dir: string, options: CreatePackageOptions = {}): Promise<Readable> {
-  const paths = await listPackageFiles(dir, options);
-  const pack = create({
+  const { onDisk, extras } = await walkPackage(dir, options);
+  const pack = new Pack({
     cwd: resolve(dir),
     gzip: true,
     portable: true,         // no uid/gid/uname/atime/ctime; modes normalised to 0644/0755 style
@@ -61,8 +83,19 @@ export async function createPackageStream(dir: string, options: CreatePackageOpt
     noDirRecurse: true,     // we give the full, sorted list ourselves
     follow: false,
     linkCache: new ForgetfulLinkCache(),
-  }, paths);
+  });
+  for (const p of onDisk) pack.add(p);
+  for (const extra of extras) pack.add(memoryEntry(extra));
+  pack.end();
   return Readable.from(pack);
+}
+
+/** A tar entry whose content comes from memory: node-tar packs it like one read from an archive. */
+function memoryEntry(file: ExtraFile): ReadEntry {
+  const data = Buffer.from(file.content);
+  const entry = new ReadEntry(new Header({ path: file.path, mode: 0o644, size: data.length, mtime: PACKAGE_MTIME, type: 'File' }));
+  entry.end(data);
+  return entry;
 }
 
 /**
@@ -115,6 +148,20 @@ class Walk {
       this.paths.push(rel);
     } else {
       this.#problems.push(`${JSON.stringify(rel)} is not a regular file or directory`);
+    }
+  }
+
+  /** A file packed from memory: checked like the others, and against them. */
+  extra(rel: string, size: number): void {
+    if (!this.#acceptableName(rel)) return;
+    const parent = rel.includes('/') ? `${rel.slice(0, rel.lastIndexOf('/'))}/` : undefined;
+    if (this.paths.includes(rel) || this.paths.includes(`${rel}/`)) {
+      this.#problems.push(`${JSON.stringify(rel)} would be packed twice: the directory already has it (rename or move that file)`);
+    } else if (parent !== undefined && !this.paths.includes(parent)) {
+      this.#problems.push(`${JSON.stringify(rel)} is in a directory that is not packed`);
+    } else {
+      this.#count(size);
+      this.paths.push(rel);
     }
   }
 

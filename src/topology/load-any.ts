@@ -1,6 +1,8 @@
 /**
  * One entry point for topology files: Flux YAML or the native format, told apart by content
- * so that `squall run` takes either without a flag.
+ * so that `squall run` takes either without a flag. Python DSL files (.py) are told apart by
+ * name: they must be run to give their content (src/local/load-python-topology.ts), then
+ * load-python.ts validates what they define.
  */
 import { isFluxDocument, parseFlux, type FluxOptions } from './load-flux.js';
 import { parseTopology } from './load-native.js';
@@ -12,4 +14,9 @@ import type { ParseResult } from './topology-doc.js';
  */
 export function parseTopologyAny(text: string, file: string, opts: FluxOptions): ParseResult {
   return isFluxDocument(text) ? parseFlux(text, file, opts) : parseTopology(text, file);
+}
+
+/** Whether a topology file is written in the Python DSL. */
+export function isPythonTopologyFile(file: string): boolean {
+  return file.endsWith('.py');
 }

@@ -1,0 +1,680 @@
+"""Topologies in Python, streamparse style: a class whose attributes are the components.
+
+.. code-block:: python
+
+    from squall.topology import Bolt, Spout, Topology, fields, shuffle
+
+    class WordCount(Topology):
+        name = "wordcount"
+        config = {"topology.max.spout.pending": 500}
+
+        sentences = Spout.spec("python3", "sentence_spout.py", outputs=["sentence"])
+        split = Bolt.spec("python3", "split_bolt.py", inputs={sentences: shuffle},
+                          outputs=["word"], par=2)
+        count = Bolt.spec("python3", "count_bolt.py", inputs={split: fields("word")},
+                          outputs=["word", "count"], par=2)
+
+``squall run topology.py`` and ``squall submit topology.py`` read such a file;
+``python3 -m squall.topology topology.py --yaml`` (or ``--json``) prints the topology in
+Squall's native format, and so does ``WordCount.to_yaml()``.
+
+This module only builds the document and catches misuse of the DSL itself (a grouping that
+is not a grouping, an input from a spec that is not in the topology); Squall validates the
+topology (ids, streams, grouped fields, config keys) when it loads the document, so each rule
+has one home. Standard library only.
+"""
+
+import argparse
+import ast
+import json
+import math
+import os
+import re
+import sys
+import traceback
+
+__all__ = [
+    "Topology", "Spout", "Bolt", "Stream", "Js", "Grpc", "Grouping", "TopologyError",
+    "shuffle", "fields", "partial_key", "all_", "global_", "none", "direct", "local_or_shuffle",
+    "to_yaml",
+]
+
+DEFAULT_STREAM = "default"
+
+
+class TopologyError(ValueError):
+    """The DSL was misused. ``where`` is ``(file, line)`` of the definition at fault, when
+    known; ``hint`` says what to do instead."""
+
+    def __init__(self, message, where=None, hint=None):
+        super().__init__(message)
+        self.where = where
+        self.hint = hint
+
+
+def _caller():
+    """(file, line) of the first frame outside this module: where the user wrote the call."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename == __file__:
+        frame = frame.f_back
+    return (frame.f_code.co_filename, frame.f_lineno) if frame is not None else None
+
+
+# ------------------------------------------------------------------------------ groupings
+
+class Grouping(object):
+    """How a subscribed stream is split among the bolt's tasks. Use the module constants
+    (``shuffle``, ``all_``, ``global_``, ``none``, ``direct``, ``local_or_shuffle``) and
+    ``fields("word")`` / ``partial_key("user")``; streamparse's spellings
+    ``Grouping.SHUFFLE`` and ``Grouping.fields("word")`` work too."""
+
+    __slots__ = ("type", "field_names")
+
+    def __init__(self, type_, field_names=()):
+        self.type = type_
+        self.field_names = tuple(field_names)
+
+    def to_native(self):
+        return {self.type: list(self.field_names)} if self.field_names else self.type
+
+    def __eq__(self, other):
+        return isinstance(other, Grouping) and (self.type, self.field_names) == (other.type, other.field_names)
+
+    def __hash__(self):
+        return hash((self.type, self.field_names))
+
+    def __repr__(self):
+        if self.field_names:
+            return "%s(%s)" % (self.type, ", ".join(repr(f) for f in self.field_names))
+        return _CONSTANT_NAMES.get(self.type, self.type)
+
+    @staticmethod
+    def fields(*names):
+        """Tuples with equal values of these fields go to the same task."""
+        return Grouping("fields", _grouping_fields("fields", names))
+
+    @staticmethod
+    def partial_key(*names):
+        """Like ``fields`` but each key is spread over two tasks, the less loaded one chosen."""
+        return Grouping("partial_key", _grouping_fields("partial_key", names))
+
+
+def _grouping_fields(kind, names):
+    # fields("a", "b") and fields(["a", "b"]) both read naturally; accept either.
+    if len(names) == 1 and isinstance(names[0], (list, tuple)):
+        names = tuple(names[0])
+    if not names:
+        raise TopologyError("%s() needs at least one field name" % kind, _caller(), "e.g. %s(\"word\")" % kind)
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise TopologyError("%s() takes field names (non-empty strings), got %r" % (kind, name), _caller())
+    return names
+
+
+shuffle = Grouping.SHUFFLE = Grouping("shuffle")
+all_ = Grouping.ALL = Grouping("all")
+global_ = Grouping.GLOBAL = Grouping("global")
+none = Grouping.NONE = Grouping("none")
+direct = Grouping.DIRECT = Grouping("direct")
+local_or_shuffle = Grouping.LOCAL_OR_SHUFFLE = Grouping("local_or_shuffle")
+fields = Grouping.fields
+partial_key = Grouping.partial_key
+_CONSTANT_NAMES = {"shuffle": "shuffle", "all": "all_", "global": "global_", "none": "none",
+                   "direct": "direct", "local_or_shuffle": "local_or_shuffle"}
+
+
+# ------------------------------------------------------------------------------ streams
+
+class Stream(object):
+    """An output stream: ``Stream(["word"])`` is the default stream,
+    ``Stream(["msg"], name="errors")`` a named one, ``direct=True`` a direct stream."""
+
+    def __init__(self, fields=(), name=DEFAULT_STREAM, direct=False):
+        if isinstance(fields, str):
+            raise TopologyError("Stream fields must be a list of names, got the string %r" % fields, _caller(),
+                                "write Stream([%r])" % fields)
+        if not isinstance(name, str):
+            raise TopologyError("Stream name must be a string, got %r" % (name,), _caller())
+        self.fields = list(fields)
+        self.name = name
+        self.direct = bool(direct)
+
+    def __repr__(self):
+        return "Stream(%r, name=%r%s)" % (self.fields, self.name, ", direct=True" if self.direct else "")
+
+
+class StreamRef(object):
+    """One stream of a component, for ``inputs``: ``split["errors"]``."""
+
+    __slots__ = ("component", "stream")
+
+    def __init__(self, component, stream):
+        self.component = component
+        self.stream = stream
+
+    def __eq__(self, other):
+        return isinstance(other, StreamRef) and (self.component, self.stream) == (other.component, other.stream)
+
+    def __hash__(self):
+        return hash((id(self.component), self.stream))
+
+    def __repr__(self):
+        return "%r[%r]" % (self.component, self.stream)
+
+
+# ------------------------------------------------------------------------------ implementations
+
+class Js(object):
+    """An in-process JavaScript component: ``Js("./bolt.js", export="Upper", args=[...])``;
+    a path relative to the topology file, or a package name."""
+
+    def __init__(self, module, export=None, args=None):
+        if not isinstance(module, str) or not module:
+            raise TopologyError("Js() needs a module path or package name, got %r" % (module,), _caller())
+        self.module = module
+        self.export = export
+        self.args = args
+
+    def to_native(self):
+        js = {"module": self.module}
+        if self.export is not None:
+            js["export"] = self.export
+        if self.args is not None:
+            js["args"] = list(self.args)
+        return "js", js
+
+
+class Grpc(object):
+    """A gRPC component service: ``Grpc(command=["python3", "svc.py"])`` is started by
+    Squall for each task; ``Grpc(address="host:port")`` is already running."""
+
+    def __init__(self, command=None, address=None):
+        if (command is None) == (address is None):
+            raise TopologyError("Grpc() takes command=[...] or address=\"host:port\", exactly one", _caller())
+        self.command = _command(command) if command is not None else None
+        self.address = address
+
+    def to_native(self):
+        return "grpc", ({"command": self.command} if self.command is not None else {"address": self.address})
+
+
+class _Shell(object):
+    def __init__(self, command):
+        self.command = command
+
+    def to_native(self):
+        return "shell", self.command
+
+
+def _command(command):
+    if isinstance(command, str):
+        command = [command]
+    if not isinstance(command, (list, tuple)) or not all(isinstance(a, str) for a in command):
+        raise TopologyError("a command is a list of strings (the program and its arguments), got %r" % (command,),
+                            _caller(), "e.g. [\"python3\", \"bolt.py\"]; commands run without a shell")
+    return list(command)
+
+
+def _implementation(args):
+    """The positional arguments of spec(): a command (strings, or one list) or one Js/Grpc."""
+    if len(args) == 1 and isinstance(args[0], (Js, Grpc)):
+        return args[0]
+    if len(args) == 1 and isinstance(args[0], (list, tuple)):
+        return _Shell(_command(args[0]))
+    if not args:
+        raise TopologyError("no implementation: give a command, Js(...) or Grpc(...)", _caller(),
+                            "e.g. Bolt.spec(\"python3\", \"bolt.py\", ...); Bolt.spec(Grpc(address=\"host:port\"), ...)")
+    return _Shell(_command(list(args)))
+
+
+# ------------------------------------------------------------------------------ component specs
+
+class ComponentSpec(object):
+    """A spout or bolt of a topology, made by ``Spout.spec()`` / ``Bolt.spec()``; its id is
+    the class attribute it is assigned to (or ``name=``)."""
+
+    def __init__(self, kind, impl, name, inputs, outputs, par, tasks, config, env):
+        self.where = _caller()
+        self.kind = kind
+        self.impl = impl
+        self.name = name
+        self.id = None
+        self.inputs = _inputs(inputs, self.where) if kind == "bolt" else []
+        self.outputs = _outputs(outputs, self.where)
+        self.par = par
+        self.tasks = tasks
+        self.config = _component_config(config, env, self.where)
+
+    def __getitem__(self, stream):
+        """``spec["errors"]``: the component's stream named errors, for another bolt's inputs."""
+        if not isinstance(stream, str) or not stream:
+            raise TopologyError("a stream is named by a non-empty string, got %r" % (stream,), _caller())
+        return StreamRef(self, stream)
+
+    def __repr__(self):
+        return "<%s %s>" % (self.kind, self.id or self.name or "(not in a topology)")
+
+    def to_native(self):
+        kind, impl = self.impl.to_native()
+        out = {"id": self.id, kind: impl}
+        if self.par is not None:
+            out["parallelism"] = self.par
+        if self.tasks is not None:
+            out["numTasks"] = self.tasks
+        if self.outputs is not None:
+            out["outputs"] = self.outputs
+        if self.config:
+            out["config"] = _json_value(self.config, 'config of "%s"' % self.id, self.where)
+        if self.kind == "bolt":
+            out["inputs"] = [self._input(source, grouping) for source, grouping in self.inputs]
+        return out
+
+    def _input(self, source, grouping):
+        component, stream = (source.component, source.stream) if isinstance(source, StreamRef) else (source, DEFAULT_STREAM)
+        ref = component if isinstance(component, str) else component.id
+        native = {"from": ref}
+        if stream != DEFAULT_STREAM:
+            native["stream"] = stream
+        native["grouping"] = grouping.to_native()
+        return native
+
+
+def _inputs(inputs, where):
+    """[(source, Grouping)] from a list (shuffle for each) or a {source: grouping} dict."""
+    if inputs is None:
+        return []
+    if isinstance(inputs, (ComponentSpec, StreamRef, str)):
+        inputs = [inputs]
+    if isinstance(inputs, dict):
+        pairs = list(inputs.items())
+    elif isinstance(inputs, (list, tuple)):
+        pairs = [(source, shuffle) for source in inputs]
+    else:
+        raise TopologyError("inputs must be a list of components or a {component: grouping} dict, got %r" % (inputs,), where)
+    out = []
+    for source, grouping in pairs:
+        if not isinstance(source, (ComponentSpec, StreamRef, str)):
+            raise TopologyError("an input is a component spec, spec[\"stream\"] or a component id, got %r" % (source,), where,
+                                "e.g. inputs={sentences: shuffle} or inputs={split[\"errors\"]: shuffle}")
+        out.append((source, _grouping(grouping, where)))
+    return out
+
+
+def _grouping(grouping, where):
+    if isinstance(grouping, Grouping):
+        return grouping
+    if grouping is Grouping.fields or grouping is Grouping.partial_key:
+        name = grouping.__name__
+        raise TopologyError("%s grouping needs field names" % name, where, "write %s(\"word\")" % name)
+    if isinstance(grouping, str) and grouping in _CONSTANT_NAMES:
+        return Grouping(grouping)
+    raise TopologyError("not a grouping: %r" % (grouping,), where,
+                        "use shuffle, fields(\"f\"), partial_key(\"f\"), all_, global_, none, direct or local_or_shuffle")
+
+
+def _outputs(outputs, where):
+    """The native "outputs": a list of fields (default stream only) or a map of streams."""
+    if outputs is None:
+        return None
+    if isinstance(outputs, (str, Stream)):
+        outputs = [outputs]
+    if not isinstance(outputs, (list, tuple)):
+        raise TopologyError("outputs must be a list of field names or of Stream(...), got %r" % (outputs,), where)
+    streams = [o for o in outputs if isinstance(o, Stream)]
+    if not streams:
+        return list(outputs)
+    if len(streams) != len(outputs):
+        raise TopologyError("outputs mixes field names and Stream(...)", where,
+                            "declare the default stream as Stream([...]) too")
+    if len(streams) == 1 and streams[0].name == DEFAULT_STREAM and not streams[0].direct:
+        return list(streams[0].fields)
+    native = {}
+    for s in streams:
+        if s.name in native:
+            raise TopologyError("stream \"%s\" is declared twice" % s.name, where)
+        native[s.name] = {"fields": s.fields, "direct": True} if s.direct else s.fields
+    return native
+
+
+def _component_config(config, env, where):
+    if config is not None and not isinstance(config, dict):
+        raise TopologyError("config must be a dict, got %r" % (config,), where)
+    config = dict(config or {})
+    if env is not None:
+        if not isinstance(env, dict):
+            raise TopologyError("env must be a dict of strings, got %r" % (env,), where)
+        # Squall's hosts add topology.environment to a component's subprocess environment.
+        merged = dict(config.get("topology.environment") or {})
+        merged.update(env)
+        config["topology.environment"] = merged
+    return config
+
+
+class Spout(object):
+    """``Spout.spec(...)`` declares a spout of a topology."""
+
+    @classmethod
+    def spec(cls, *command, name=None, outputs=None, par=None, tasks=None, config=None, env=None):
+        """A spout. ``command``: the program and its arguments (``"python3", "spout.py"``, or
+        one list), or ``Js(...)`` / ``Grpc(...)``. ``outputs``: field names of the default
+        stream, or ``Stream(...)``s. ``par``: executors (parallelism hint); ``tasks``: tasks
+        (default ``par``). ``config``: per-component config. ``env``: environment variables
+        for the component's process. ``name``: the id, when not the attribute name."""
+        return ComponentSpec("spout", _implementation(command), name, None, outputs, par, tasks, config, env)
+
+
+class Bolt(object):
+    """``Bolt.spec(...)`` declares a bolt of a topology."""
+
+    @classmethod
+    def spec(cls, *command, name=None, inputs=None, outputs=None, par=None, tasks=None, config=None, env=None):
+        """A bolt; as :meth:`Spout.spec`, plus ``inputs``: a list of specs (shuffle grouping),
+        or a dict ``{spec: grouping}``; ``spec["stream"]`` subscribes to a named stream."""
+        return ComponentSpec("bolt", _implementation(command), name, inputs, outputs, par, tasks, config, env)
+
+
+# ------------------------------------------------------------------------------ topologies
+
+_RESERVED = frozenset(["name", "config", "specs", "to_dict", "to_json", "to_yaml"])
+
+
+class Topology(object):
+    """Subclass it; each ``Spout.spec`` / ``Bolt.spec`` class attribute is a component, in
+    definition order. ``name`` (default: the class name) and ``config`` are the topology's."""
+
+    name = None
+    config = {}
+    #: The components, in definition order (base classes' first).
+    specs = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._squall_where = _caller()
+        cls.specs = tuple(_collect_specs(cls))
+
+    @classmethod
+    def to_dict(cls):
+        """The topology in Squall's native format, as plain data."""
+        doc = {"name": cls.name if cls.name is not None else cls.__name__}
+        if cls.config:
+            doc["config"] = _json_value(cls.config, "config", _attribute_where(cls, "config"))
+        doc["spouts"] = [s.to_native() for s in cls.specs if s.kind == "spout"]
+        bolts = [s.to_native() for s in cls.specs if s.kind == "bolt"]
+        if bolts:
+            doc["bolts"] = bolts
+        return doc
+
+    @classmethod
+    def to_json(cls, indent=2):
+        return json.dumps(cls.to_dict(), indent=indent)
+
+    @classmethod
+    def to_yaml(cls):
+        where = getattr(cls, "_squall_where", None)
+        source = " from %s" % os.path.basename(where[0]) if where else ""
+        return "# generated by squall.topology%s (class %s)\n%s" % (source, cls.__name__, to_yaml(cls.to_dict()))
+
+
+def _collect_specs(cls):
+    names = []
+    for klass in reversed(cls.__mro__):
+        names.extend(k for k, v in vars(klass).items() if isinstance(v, ComponentSpec) and k not in names)
+    specs = [(k, getattr(cls, k)) for k in names if isinstance(getattr(cls, k), ComponentSpec)]
+    for attr, spec in specs:
+        if attr in _RESERVED:
+            raise TopologyError("a component cannot be called \"%s\" (a Topology attribute)" % attr, spec.where,
+                                "rename the attribute, or keep it and pass name=\"%s\"" % attr)
+        component_id = spec.name if spec.name is not None else attr
+        if spec.id is not None and spec.id != component_id:
+            raise TopologyError("the same spec is assigned to \"%s\" and \"%s\"" % (spec.id, component_id), spec.where,
+                                "call Spout.spec()/Bolt.spec() once per component")
+        spec.id = component_id
+    members = set(id(s) for _, s in specs)
+    for _, spec in specs:
+        for source, _ in spec.inputs:
+            target = source.component if isinstance(source, StreamRef) else source
+            if isinstance(target, ComponentSpec) and id(target) not in members:
+                raise TopologyError("bolt \"%s\" has an input from a spec that is not part of topology %s"
+                                    % (spec.id, cls.__name__), spec.where,
+                                    "assign every spec to an attribute of the topology class")
+    return [s for _, s in specs]
+
+
+def _attribute_where(cls, attr):
+    """(file, line) of ``attr = ...`` in the class body, else of the class statement."""
+    where = getattr(cls, "_squall_where", None)
+    if not where:
+        return None
+    try:
+        with open(where[0], encoding="utf-8") as f:
+            tree = ast.parse(f.read(), where[0])
+    except (OSError, SyntaxError, ValueError):
+        return where
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.name == cls.__name__:
+            for stmt in node.body:
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [getattr(stmt, "target", None)]
+                if any(isinstance(t, ast.Name) and t.id == attr for t in targets):
+                    return (where[0], stmt.lineno)
+    return where
+
+
+def _json_value(value, what, where):
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise TopologyError("%s is not plain data (JSON): %s" % (what, e), where,
+                            "use strings, numbers, booleans, None, lists and dicts with string keys")
+    return value
+
+
+# ------------------------------------------------------------------------------ YAML
+
+_PLAIN = re.compile(r"^(?:[A-Za-z_]|\./|/)[A-Za-z0-9_./-]*$")
+_YAML_WORDS = frozenset(["true", "false", "null", "yes", "no", "on", "off", "y", "n"])
+_FLOW_WIDTH = 60
+
+
+def to_yaml(doc):
+    """A topology document (``Topology.to_dict()``) as YAML: block style, short lists and
+    maps inline, strings quoted only when YAML could read them as something else."""
+    lines = []
+    for key, value in doc.items():
+        if key in ("spouts", "bolts") and isinstance(value, list) and value:
+            lines.append("%s:" % key)
+            for component in value:
+                block = _block(component, 4)
+                lines.append("  - " + block[0][4:])
+                lines.extend(block[1:])
+        else:
+            lines.extend(_block({key: value}, 0))
+    return "\n".join(lines) + "\n"
+
+
+def _scalar(value):
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise TopologyError("%r cannot be written as YAML or JSON" % value)
+        return repr(value)
+    text = str(value)
+    if _PLAIN.match(text) and text.lower() not in _YAML_WORDS:
+        return text
+    return json.dumps(text)  # JSON strings are YAML double-quoted strings
+
+
+def _flow(value):
+    """The value on one line, or None when it is better written as a block."""
+    if isinstance(value, dict):
+        items = [(_scalar(str(k)), _flow(v)) for k, v in value.items()]
+        text = None if any(v is None for _, v in items) else "{%s}" % ", ".join("%s: %s" % kv for kv in items)
+    elif isinstance(value, (list, tuple)):
+        items = [_flow(v) for v in value]
+        text = None if any(v is None for v in items) else "[%s]" % ", ".join(items)
+    else:
+        return _scalar(value)
+    return text if text is not None and len(text) <= _FLOW_WIDTH else None
+
+
+def _block(value, indent):
+    pad = " " * indent
+    out = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            flow = _flow(item)
+            if flow is not None:
+                out.append("%s%s: %s" % (pad, _scalar(str(key)), flow))
+            else:
+                out.append("%s%s:" % (pad, _scalar(str(key))))
+                out.extend(_block(item, indent + 2))
+        return out
+    for item in value:
+        flow = _flow(item)
+        if flow is not None:
+            out.append("%s- %s" % (pad, flow))
+        else:
+            block = _block(item, indent + 2)
+            out.append("%s- %s" % (pad, block[0][indent + 2:]))
+            out.extend(block[1:])
+    return out
+
+
+# ------------------------------------------------------------------------------ command line
+
+def load_topology(path, class_name=None):
+    """The Topology subclass defined in the file at ``path`` (``class_name`` when several).
+    The file's directory goes first on ``sys.path``, so it can import its neighbours."""
+    import importlib.util
+    path = os.path.abspath(path)
+    directory = os.path.dirname(path)
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+    spec = importlib.util.spec_from_file_location("__squall_topology__", path)
+    if spec is None or spec.loader is None:
+        raise TopologyError("cannot load %s as Python" % path, hint="name a .py file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return _pick_class(module, path, class_name)
+
+
+def _pick_class(module, path, class_name):
+    found = [v for v in vars(module).values()
+             if isinstance(v, type) and issubclass(v, Topology) and v is not Topology and v.specs]
+    if class_name is not None:
+        cls = getattr(module, class_name, None)
+        if isinstance(cls, type) and issubclass(cls, Topology):
+            return cls
+        names = ", ".join(c.__name__ for c in found) or "none"
+        raise TopologyError("%s has no Topology subclass named %s" % (os.path.basename(path), class_name), (path, None),
+                            "topologies in the file: %s" % names)
+    if not found:
+        raise TopologyError("%s defines no Topology subclass with components" % os.path.basename(path), (path, None),
+                            "define class MyTopology(Topology): with Spout.spec(...) and Bolt.spec(...) attributes")
+    if len(found) > 1:
+        names = ", ".join(c.__name__ for c in found)
+        raise TopologyError("%s defines several topologies: %s" % (os.path.basename(path), names), (path, None),
+                            "choose one with --class %s" % found[0].__name__)
+    return found[0]
+
+
+def _positions(cls):
+    """Where each part of the document was written, for messages about it."""
+    spouts = [s.where for s in cls.specs if s.kind == "spout"]
+    bolts = [s.where for s in cls.specs if s.kind == "bolt"]
+    return {"topology": cls._squall_where, "config": _attribute_where(cls, "config"), "spouts": spouts, "bolts": bolts}
+
+
+def _describe_error(exc, path):
+    """{message, file, line, hint} for an exception raised while loading ``path``."""
+    if isinstance(exc, TopologyError):
+        where = exc.where or _user_frame(exc, path)
+        return _error(str(exc), where, exc.hint)
+    if isinstance(exc, SyntaxError):
+        hint = (exc.text or "").strip() or None
+        return _error("%s: %s" % (type(exc).__name__, exc.msg), (exc.filename or path, exc.lineno), hint and "at: %s" % hint)
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return _error(text, _user_frame(exc, path), None)
+
+
+def _error(message, where, hint):
+    err = {"message": message}
+    if where:
+        err["file"] = where[0]
+        if where[1] is not None:
+            err["line"] = where[1]
+    if hint:
+        err["hint"] = hint
+    return err
+
+
+def _user_frame(exc, path):
+    """The innermost frame in the topology file, else the innermost outside this module."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename != __file__]
+    in_file = [f for f in frames if os.path.abspath(f.filename) == path]
+    best = (in_file or frames or [None])[-1]
+    return (best.filename, best.lineno) if best is not None else (path, None)
+
+
+def _arguments(argv):
+    p = argparse.ArgumentParser(prog="python3 -m squall.topology",
+                                description="Print a Python topology in Squall's native format.")
+    p.add_argument("file", help="a .py file defining a Topology subclass")
+    p.add_argument("--class", dest="class_name", help="the Topology subclass, when the file defines several")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--yaml", action="store_const", const="yaml", dest="format", help="YAML, for people (default)")
+    out.add_argument("--json", action="store_const", const="json", dest="format", help="JSON, for programs")
+    out.add_argument("--envelope", action="store_const", const="envelope", dest="format",
+                     help="for squall run/submit: one JSON object, {topology, positions} or {error}")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = _arguments(sys.argv[1:] if argv is None else argv)
+    path = os.path.abspath(args.file)
+    # Loading a topology must leave no __pycache__ in the user's directory.
+    sys.dont_write_bytecode = True
+    stdout = sys.stdout
+    try:
+        # What the topology file prints must not corrupt the document on stdout.
+        sys.stdout = sys.stderr
+        try:
+            cls = load_topology(path, args.class_name)
+            doc = cls.to_dict()
+            positions = _positions(cls)
+        finally:
+            sys.stdout = stdout
+    except Exception as exc:  # noqa: BLE001 - every failure of the user's file is reported
+        return _fail(_describe_error(exc, path), args.format == "envelope", exc)
+    if args.format == "envelope":
+        stdout.write(json.dumps({"topology": doc, "positions": positions}) + "\n")
+    elif args.format == "json":
+        stdout.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        stdout.write(cls.to_yaml())
+    return 0
+
+
+def _fail(err, envelope, exc):
+    if envelope:
+        sys.stdout.write(json.dumps({"error": err}) + "\n")
+        return 1
+    if not isinstance(exc, (TopologyError, SyntaxError)):
+        traceback.print_exception(type(exc), exc, exc.__traceback__)
+    where = "%s:%s: " % (err["file"], err["line"]) if "line" in err else "%s: " % err["file"] if "file" in err else ""
+    sys.stderr.write("%serror: %s\n" % (where, err["message"]))
+    if "hint" in err:
+        sys.stderr.write("  hint: %s\n" % err["hint"])
+    return 1
+
+
+if __name__ == "__main__":
+    # Run as a module this file is __main__; the user's file imports squall.topology, and the
+    # classes must be the same, so use that module.
+    from squall.topology import main as _main
+    sys.exit(_main())
