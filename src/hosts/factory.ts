@@ -9,10 +9,12 @@ import { ComponentError } from '../common/errors.js';
 import type { Spout } from '../runtime/api.js';
 import type { BoltHost } from '../runtime/executors.js';
 import type { ComponentFactory, ComponentRequest } from '../runtime/runtime.js';
+import { GrpcLauncher, type GrpcTarget } from './grpc/grpc-launcher.js';
 import { createJsComponent } from './js-host.js';
-import { ShellBolt } from './shell/shell-bolt.js';
-import { ShellSpout } from './shell/shell-spout.js';
-import type { ShellEnvironment } from './shell/shell-task.js';
+import type { LinkLauncher } from './multilang-task/component-link.js';
+import { MultilangBolt } from './multilang-task/multilang-bolt.js';
+import { MultilangSpout } from './multilang-task/multilang-spout.js';
+import { ShellLauncher, type ShellEnvironment } from './shell/shell-launcher.js';
 
 export interface HostFactoryOptions {
   /** The topology file: js modules and shell working directories resolve against its directory. */
@@ -34,13 +36,13 @@ export function createHostFactory(opts: HostFactoryOptions = {}): ComponentFacto
     switch (impl.kind) {
       case 'js':
         return createJsComponent(req, impl, opts.topologyFile);
-      case 'shell': {
-        const env = shellEnvironment(req, impl, opts);
-        return req.component.kind === 'spout' ? new ShellSpout(req, impl.command, env) : new ShellBolt(req, impl.command, env);
-      }
+      case 'shell':
+        return multilangTask(req, new ShellLauncher(req, impl.command, shellEnvironment(req, impl, opts)));
+      case 'grpc':
+        return multilangTask(req, new GrpcLauncher(req, grpcTarget(req, impl, opts)));
       default:
-        throw new ComponentError('E_UNSUPPORTED_COMPONENT', `${impl.kind} components are not supported by this build of Squall`, {
-          context: where, hint: 'use a js or shell component',
+        throw new ComponentError('E_UNSUPPORTED_COMPONENT', `${(impl as { kind: string }).kind} components are not supported by this build of Squall`, {
+          context: where, hint: 'use a js, shell or grpc component',
         });
     }
   };
@@ -50,15 +52,40 @@ export function createHostFactory(opts: HostFactoryOptions = {}): ComponentFacto
   };
 }
 
+/** Storm's ShellSpout/ShellBolt semantics over whatever link the launcher opens. */
+function multilangTask(req: ComponentRequest, launcher: LinkLauncher): MultilangSpout | MultilangBolt {
+  return req.component.kind === 'spout' ? new MultilangSpout(req, launcher) : new MultilangBolt(req, launcher);
+}
+
 function shellEnvironment(req: ComponentRequest, impl: { cwd?: string; env?: Record<string, string> }, opts: HostFactoryOptions): ShellEnvironment {
   if (!opts.runDir) throw new ComponentError('E_NO_RUN_DIR', 'shell components need a run directory', { context: { component: req.component.id } });
-  const base: Record<string, string> = {};
-  for (const [k, v] of Object.entries(opts.baseEnv ?? {})) if (v !== undefined) base[k] = v;
+  const env = componentEnv(req, impl.env, opts);
+  env.PYTHONPATH = env.PYTHONPATH ? `${PYTHON_ADAPTER_DIR}${delimiter}${env.PYTHONPATH}` : PYTHON_ADAPTER_DIR;
+  return { runDir: opts.runDir.path, runId: opts.runDir.runId, cwd: resourcesDir(opts.topologyFile, impl.cwd), env };
+}
+
+/**
+ * Launched gRPC components get the shell components' environment and working directory, but
+ * not Squall's stdio adapter on PYTHONPATH: they use the installed SDK (squall[grpc]).
+ */
+function grpcTarget(req: ComponentRequest, impl: { command?: string[]; address?: string; cwd?: string; env?: Record<string, string> }, opts: HostFactoryOptions): GrpcTarget {
+  if (impl.command && impl.command.length > 0) {
+    return { command: impl.command, cwd: resourcesDir(opts.topologyFile, impl.cwd), env: componentEnv(req, impl.env, opts) };
+  }
+  if (impl.address) return { address: impl.address };
+  throw new ComponentError('E_COMPONENT_LOAD', 'a grpc component needs a command or an address', {
+    context: { topology: req.topology, component: req.component.id }, hint: 'declare grpc: {command: [...]} or grpc: {address: "host:port"}',
+  });
+}
+
+/** The inherited environment, then topology.environment, then the component's own env. */
+function componentEnv(req: ComponentRequest, own: Record<string, string> | undefined, opts: HostFactoryOptions): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(opts.baseEnv ?? {})) if (v !== undefined) env[k] = v;
   const topologyEnv = req.component.config['topology.environment'];
-  if (topologyEnv && typeof topologyEnv === 'object') for (const [k, v] of Object.entries(topologyEnv)) base[k] = String(v);
-  Object.assign(base, impl.env ?? {});
-  base.PYTHONPATH = base.PYTHONPATH ? `${PYTHON_ADAPTER_DIR}${delimiter}${base.PYTHONPATH}` : PYTHON_ADAPTER_DIR;
-  return { runDir: opts.runDir.path, runId: opts.runDir.runId, cwd: resourcesDir(opts.topologyFile, impl.cwd), env: base };
+  if (topologyEnv && typeof topologyEnv === 'object') for (const [k, v] of Object.entries(topologyEnv)) env[k] = String(v);
+  Object.assign(env, own ?? {});
+  return env;
 }
 
 /** As in Storm, children run in the topology's `resources/` directory when it has one. */

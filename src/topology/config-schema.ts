@@ -36,6 +36,8 @@ export const CONFIG_KEYS: Readonly<Record<string, ConfigKeySpec>> = {
   'topology.environment': { type: 'map', default: null, nullable: true, doc: 'environment variables for component subprocesses' },
   'topology.stats.sample.rate': { type: 'number', default: 0.05, min: 0, doc: 'fraction of tuples whose latency is measured' },
   'topology.name': { type: 'string', default: null, nullable: true, doc: 'set by Squall to the topology name' },
+  'squall.grpc.max.message.bytes': { type: 'int', default: 16 * 1024 * 1024, min: 1024, doc: 'largest gRPC message either side of a grpc component stream may send; batches are split under it' },
+  'squall.grpc.connect.timeout.secs': { type: 'int', default: 30, min: 1, doc: 'how long a launched grpc component may take to accept connections' },
   'supervisor.worker.timeout.secs': { type: 'int', default: 30, min: 1, doc: 'worker heartbeat timeout (also the multilang default)' },
 };
 

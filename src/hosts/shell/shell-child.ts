@@ -10,6 +10,8 @@ import type { Logger } from '../../common/logger.js';
 import {
   createCodec, parseChildMessage, ProtocolError, unbatch, type ChildMessage, type MultilangCodec, type SerializerKind,
 } from '../../multilang/index.js';
+import type { ComponentLink } from '../multilang-task/component-link.js';
+import { exitError, spawnError } from './child-errors.js';
 import { StderrDrain } from './stderr-drain.js';
 
 export interface ShellChildOptions {
@@ -31,7 +33,7 @@ export interface ShellChildOptions {
 
 const STDERR_TAIL_IN_ERRORS = 4096;
 
-export class ShellChild {
+export class ShellChild implements ComponentLink {
   readonly pid: number | undefined;
   lastActivity: number;
   batchMode = false;
@@ -88,6 +90,10 @@ export class ShellChild {
       this.flushScheduled = true;
       queueMicrotask(this.flush);
     }
+  }
+
+  enableExtensions(names: readonly string[]): void {
+    this.batchMode = names.includes('batch');
   }
 
   /** The last bytes of stderr, for error reports. */
@@ -148,10 +154,10 @@ export class ShellChild {
     });
     // EPIPE after the child died: the exit handler reports the death itself.
     proc.stdin!.on('error', () => {});
-    proc.on('error', (err: NodeJS.ErrnoException) => this.fatal(this.spawnError(err)));
+    proc.on('error', (err: NodeJS.ErrnoException) => this.fatal(spawnError(this.opts.command, this.opts.cwd, err, this.context())));
     proc.on('exit', (code, signal) => {
       this.stderr.flush();
-      this.fatal(this.exitError(code, signal));
+      this.fatal(exitError(code, signal, this.tailHint(), this.context()));
     });
   }
 
@@ -198,22 +204,6 @@ export class ShellChild {
         ? 'something printed to stdout, which is the protocol pipe: log through the adapter (self.log / logging) or write to stderr'
         : `the component must speak the multilang protocol with the ${this.opts.serializer} serializer (topology.multilang.serializer)`,
     }));
-  }
-
-  private spawnError(err: NodeJS.ErrnoException): SquallError {
-    const cmd = this.opts.command.join(' ');
-    const missing = err.code === 'ENOENT';
-    return new ComponentError(missing ? 'E_COMMAND_NOT_FOUND' : 'E_SUBPROCESS_START', missing ? `command not found: ${this.opts.command[0]} (running "${cmd}" in ${this.opts.cwd})` : `cannot start "${cmd}": ${err.message}`, {
-      context: this.context(), cause: err,
-      hint: missing ? 'install it or fix the command in the topology (commands run without a shell, from the topology directory)' : undefined,
-    });
-  }
-
-  private exitError(code: number | null, signal: string | null): SquallError {
-    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-    return new ComponentError('E_SUBPROCESS_EXIT', `subprocess ${how}${this.tailHint()}`, {
-      context: { ...this.context(), exitCode: code, signal }, retriable: true,
-    });
   }
 
   private tailHint(): string {

@@ -1,14 +1,17 @@
 /**
- * A spout run as a multilang subprocess (Storm's ShellSpout): strictly one command
- * outstanding (next, ack, fail, activate, deactivate), each answered by zero or more emits and
- * one sync. Message ids are echoed back exactly as the child gave them.
+ * A spout run over a multilang link (Storm's ShellSpout): commands (next, ack, fail,
+ * activate, deactivate) each answered by zero or more emits and one sync, in order. Over
+ * stdio strictly one command is outstanding, as Storm's adapters require; a batched link
+ * (gRPC) lets queued acks and fails travel with the next command (the launcher's pipeline
+ * depth). Message ids are echoed back exactly as the component gave them.
  */
 import { ComponentError, type SquallError } from '../../common/errors.js';
 import { spoutCommand, type ChildMessage, type EmitCommand, type MessageId, type SpoutCommandName } from '../../multilang/index.js';
 import type { Spout, SpoutCollector, TopologyConfig, TopologyContext } from '../../runtime/api.js';
 import type { ComponentRequest } from '../../runtime/runtime.js';
 import { logAt } from './log-levels.js';
-import { ShellTask, type ShellEnvironment } from './shell-task.js';
+import type { LinkLauncher } from './component-link.js';
+import { MultilangTask } from './multilang-task.js';
 
 interface Command {
   name: SpoutCommandName;
@@ -16,15 +19,16 @@ interface Command {
   done?: () => void;
 }
 
-export class ShellSpout extends ShellTask implements Spout {
+export class MultilangSpout extends MultilangTask implements Spout {
   private collector!: SpoutCollector;
   private readonly queue: Command[] = [];
-  private outstanding: Command | undefined;
+  /** Commands sent and not yet answered by a sync, oldest first. */
+  private readonly outstanding: Command[] = [];
   /** Ids the current child emitted and still owes an ack/fail for; others are from a dead child. */
   private live = new Set<unknown>();
 
-  constructor(req: ComponentRequest, command: readonly string[], env: ShellEnvironment) {
-    super(req, command, env);
+  constructor(req: ComponentRequest, launcher: LinkLauncher) {
+    super(req, launcher);
   }
 
   async open(conf: TopologyConfig, _ctx: TopologyContext, collector: SpoutCollector): Promise<void> {
@@ -77,13 +81,13 @@ export class ShellSpout extends ShellTask implements Spout {
     this.live = new Set();
     this.queue.length = 0;
     this.resolveAll();
-    if (lost > 0) this.logger.warn(`${lost} tuple(s) emitted by the dead subprocess are still in flight; their acks and fails will not reach the new one`);
+    if (lost > 0) this.logger.warn(`${lost} tuple(s) emitted by the lost component are still in flight; their acks and fails will not reach the new one`);
   }
 
   protected onHeartbeat(): void {}
 
   protected awaitingChild(): boolean {
-    return this.outstanding !== undefined;
+    return this.outstanding.length > 0;
   }
 
   protected report(err: SquallError): void {
@@ -102,18 +106,19 @@ export class ShellSpout extends ShellTask implements Spout {
   }
 
   private pump(): void {
-    if (this.outstanding !== undefined || this.state !== 'running') return;
-    const cmd = this.queue.shift();
-    if (cmd === undefined) return;
-    this.outstanding = cmd;
-    this.child!.lastActivity = this.req.clock.now();
-    this.child!.send(spoutCommand(cmd.name, cmd.id));
+    if (this.state !== 'running') return;
+    const depth = this.launcher.spoutPipelineDepth;
+    while (this.outstanding.length < depth && this.queue.length > 0) {
+      const cmd = this.queue.shift()!;
+      // Silence is measured from the moment the spout starts owing an answer.
+      if (this.outstanding.length === 0) this.child!.lastActivity = this.req.clock.now();
+      this.outstanding.push(cmd);
+      this.child!.send(spoutCommand(cmd.name, cmd.id));
+    }
   }
 
   private onSync(): void {
-    const cmd = this.outstanding;
-    this.outstanding = undefined;
-    cmd?.done?.();
+    this.outstanding.shift()?.done?.();
     this.pump();
   }
 
@@ -134,9 +139,7 @@ export class ShellSpout extends ShellTask implements Spout {
   }
 
   private resolveAll(): void {
-    const out = this.outstanding;
-    this.outstanding = undefined;
-    out?.done?.();
+    for (const c of this.outstanding.splice(0)) c.done?.();
     for (const c of this.queue.splice(0)) c.done?.();
   }
 }

@@ -1,7 +1,8 @@
 /**
- * A bolt run as a multilang subprocess (Storm's ShellBolt). Tuples get string ids and stay
- * pending until the child acks or fails them; at most topology.shellbolt.max.pending are in
- * flight. Heartbeats every second; if the child dies every pending tuple is failed at once.
+ * A bolt run over a multilang link (Storm's ShellBolt; the link is a subprocess's stdio or a
+ * gRPC stream). Tuples get string ids and stay pending until the component acks or fails
+ * them; at most topology.shellbolt.max.pending are in flight. Heartbeats every second; if the
+ * link dies every pending tuple is failed at once.
  */
 import { ComponentError, type SquallError } from '../../common/errors.js';
 import { boltTuple, heartbeatTuple, tickTuple, type ChildMessage, type EmitCommand } from '../../multilang/index.js';
@@ -10,9 +11,10 @@ import type { BoltHost } from '../../runtime/executors.js';
 import type { ComponentRequest } from '../../runtime/runtime.js';
 import type { TupleImpl } from '../../runtime/tuple.js';
 import { logAt } from './log-levels.js';
-import { ShellTask, type ShellEnvironment } from './shell-task.js';
+import type { LinkLauncher } from './component-link.js';
+import { MultilangTask } from './multilang-task.js';
 
-export class ShellBolt extends ShellTask implements BoltHost {
+export class MultilangBolt extends MultilangTask implements BoltHost {
   private collector!: BoltCollector;
   private readonly pending = new Map<string, TupleImpl>();
   private nextId = 0;
@@ -25,8 +27,8 @@ export class ShellBolt extends ShellTask implements BoltHost {
    */
   private throttled = false;
 
-  constructor(req: ComponentRequest, command: readonly string[], env: ShellEnvironment) {
-    super(req, command, env);
+  constructor(req: ComponentRequest, launcher: LinkLauncher) {
+    super(req, launcher);
     this.maxPending = Number(req.component.config['topology.shellbolt.max.pending'] ?? 100);
   }
 
@@ -72,7 +74,7 @@ export class ShellBolt extends ShellTask implements BoltHost {
     this.pending.clear();
     this.throttled = false;
     for (const t of held) this.collector.fail(t);
-    if (held.length > 0) this.logger.warn(`failed ${held.length} in-flight tuple(s) of the dead subprocess; their spouts replay them`);
+    if (held.length > 0) this.logger.warn(`failed ${held.length} in-flight tuple(s) of the lost component; their spouts replay them`);
   }
 
   protected onHeartbeat(): void {

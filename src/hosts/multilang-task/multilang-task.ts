@@ -1,42 +1,28 @@
 /**
- * What shell spouts and bolts share: starting a child and doing the handshake, liveness
- * checks, and on any fatal condition killing the child, reporting why, and restarting only
- * this task's child with exponential backoff.
+ * What multilang spouts and bolts share, whatever carries their messages (a subprocess's
+ * stdio, a gRPC stream): opening a link and doing the handshake, liveness checks, and on any
+ * fatal condition ending the link, reporting why, and opening a new one for this task only
+ * with exponential backoff.
  */
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { TimerHandle } from '../../common/clock.js';
 import { ComponentError, SquallError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { handshakeMessage, type ChildMessage, type SerializerKind } from '../../multilang/index.js';
+import { handshakeMessage, type ChildMessage } from '../../multilang/index.js';
 import type { ComponentRequest } from '../../runtime/runtime.js';
-import { normalizeSerializer } from '../../topology/config-schema.js';
+import type { ComponentLink, LinkLauncher } from './component-link.js';
 import { handshakeContext } from './handshake-context.js';
-import { RUN_ID_ENV } from './pid-dirs.js';
-import { ShellChild } from './shell-child.js';
 
-export interface ShellEnvironment {
-  /** This run's directory; pid directories are created inside it. */
-  runDir: string;
-  runId: string;
-  /** Working directory of the child (the topology's resources directory). */
-  cwd: string;
-  /** Environment of the child (PYTHONPATH etc. already set). */
-  env: Record<string, string>;
-}
-
-export type ShellTaskState = 'new' | 'starting' | 'running' | 'restarting' | 'closed';
+export type MultilangTaskState = 'new' | 'starting' | 'running' | 'restarting' | 'closed';
 
 const HEARTBEAT_MS = 1000;
 const BACKOFF_START_MS = 100;
 const BACKOFF_MAX_MS = 10_000;
-/** A child that has run this long is considered healthy again: backoff restarts from the start. */
+/** A link that has run this long is considered healthy again: backoff restarts from the start. */
 const STABLE_MS = 10_000;
-const EXTENSIONS_OFFERED = ['batch'];
 
-export abstract class ShellTask {
-  state: ShellTaskState = 'new';
-  protected child: ShellChild | undefined;
+export abstract class MultilangTask {
+  state: MultilangTaskState = 'new';
+  protected child: ComponentLink | undefined;
   protected readonly logger: Logger;
   protected readonly timeoutMs: number;
   private handshake: { resolve: () => void; reject: (e: SquallError) => void } | undefined;
@@ -49,8 +35,7 @@ export abstract class ShellTask {
 
   constructor(
     protected readonly req: ComponentRequest,
-    protected readonly command: readonly string[],
-    protected readonly env: ShellEnvironment,
+    protected readonly launcher: LinkLauncher,
   ) {
     this.logger = req.logger;
     const c = req.component.config;
@@ -58,7 +43,7 @@ export abstract class ShellTask {
     this.timeoutMs = Number(t) * 1000;
   }
 
-  /** Starts the first child. Throws only when it cannot be started at all (command missing). */
+  /** Opens the first link. Throws only when it cannot be started at all (command missing). */
   protected async startFirst(conf: Record<string, unknown>): Promise<void> {
     this.conf = conf;
     this.timers.push(this.req.clock.setInterval(() => this.tick(), HEARTBEAT_MS));
@@ -73,12 +58,13 @@ export abstract class ShellTask {
     }
   }
 
-  /** Graceful close of the child; no restart afterwards. */
+  /** Graceful close of the link; no restart afterwards. */
   protected async closeChild(graceMs = 5000): Promise<void> {
     this.state = 'closed';
     this.cancelTimers();
     this.restartTimer?.cancel();
     await this.child?.close(graceMs);
+    await this.launcher.dispose?.(graceMs);
   }
 
   protected where(): { topology: string; component: string; task: number; pid?: number } {
@@ -86,55 +72,56 @@ export abstract class ShellTask {
     return this.child?.pid === undefined ? w : { ...w, pid: this.child.pid };
   }
 
-  /** A message from the running child (after the handshake). */
+  /** A message from the running component (after the handshake). */
   protected abstract onChildMessage(msg: ChildMessage): void;
-  /** The child died: fail what it held. */
+  /** The link died: fail what it held. */
   protected abstract onChildLost(err: SquallError): void;
   /** Called every second while running (bolts send heartbeats). */
   protected abstract onHeartbeat(): void;
-  /** True while the child owes an answer (spouts: a command is outstanding). */
+  /** True while the component owes an answer (spouts: a command is outstanding). */
   protected abstract awaitingChild(): boolean;
   /** Reports an error against this task. */
   protected abstract report(err: SquallError): void;
 
   private async start(): Promise<void> {
     this.state = 'starting';
-    const pidDir = join(this.env.runDir, `${this.req.component.id}-${this.req.taskId}-${++this.attempt}`);
-    await mkdir(pidDir, { recursive: true });
-    if (this.state !== 'starting') return;
-    const serializer = normalizeSerializer(String(this.req.component.config['topology.multilang.serializer'] ?? 'json')) as SerializerKind;
-    const child = new ShellChild({
-      command: this.command,
-      cwd: this.env.cwd,
-      env: { ...this.env.env, [RUN_ID_ENV]: this.env.runId },
-      serializer,
-      maxFrameBytes: 16 * 1024 * 1024,
-      logger: this.logger,
-      clock: this.req.clock,
+    let link: ComponentLink | undefined;
+    const { link: opened, pidDir } = await this.launcher.open({
+      attempt: ++this.attempt,
       where: this.where(),
-      onMessage: (m) => this.onMessage(child, m),
-      onFatal: (e) => this.onFatal(child, e),
-      onWritable: () => this.req.wake(),
+      hooks: {
+        onMessage: (m) => this.onMessage(link, m),
+        onFatal: (e) => this.onFatal(link, e),
+        onError: (e) => this.report(e),
+        onWritable: () => this.req.wake(),
+      },
     });
-    this.child = child;
-    const offer = serializer === 'ndjson' ? [] : EXTENSIONS_OFFERED;
+    link = opened;
+    if (this.state !== 'starting') {
+      // Closed while the link was opening.
+      await link.close(0);
+      return;
+    }
+    this.child = link;
+    const offer = this.launcher.extensionsOffered;
     const context = handshakeContext(this.req.plan, this.req.component.id, this.req.taskId, { squall: { version: 1, extensions: offer } });
     const done = new Promise<void>((resolve, reject) => { this.handshake = { resolve, reject }; });
-    child.send(handshakeMessage(pidDir, this.conf, context));
+    link.send(handshakeMessage(pidDir, this.conf, context));
     await done;
   }
 
-  private onMessage(child: ShellChild, msg: ChildMessage): void {
-    if (child !== this.child) return;
+  private onMessage(link: ComponentLink | undefined, msg: ChildMessage): void {
+    if (link === undefined || link !== this.child) return;
     if (this.state === 'starting') {
       if (msg.command !== 'pid') {
-        child.kill(new ComponentError('E_MULTILANG_PROTOCOL', `sent "${msg.command}" before answering the handshake with its pid`, { context: this.where() }));
+        link.kill(new ComponentError('E_MULTILANG_PROTOCOL', `sent "${msg.command}" before answering the handshake with its pid`, { context: this.where() }));
         return;
       }
-      child.batchMode = (msg.extensions ?? []).includes('batch') && this.offered(child);
+      const agreed = (msg.extensions ?? []).filter((e) => this.launcher.extensionsOffered.includes(e));
+      link.enableExtensions?.(agreed);
       this.state = 'running';
       this.startedAt = this.req.clock.now();
-      this.logger.debug(`subprocess started`, { pid: msg.pid, batch: child.batchMode });
+      this.logger.debug(`component started`, { pid: msg.pid, extensions: agreed });
       this.handshake?.resolve();
       this.handshake = undefined;
       this.req.wake();
@@ -143,12 +130,9 @@ export abstract class ShellTask {
     this.onChildMessage(msg);
   }
 
-  private offered(child: ShellChild): boolean {
-    return child === this.child && normalizeSerializer(String(this.req.component.config['topology.multilang.serializer'] ?? 'json')) !== 'ndjson';
-  }
-
-  private onFatal(child: ShellChild, err: SquallError): void {
-    if (child !== this.child || this.state === 'closed') return;
+  private onFatal(link: ComponentLink | undefined, err: SquallError): void {
+    // A link can die inside open(), before this.child is set; the handshake still waits on it.
+    if ((link !== undefined && link !== this.child) || this.state === 'closed') return;
     const wasRunning = this.state === 'running';
     this.state = 'restarting';
     if (this.handshake) {
@@ -160,21 +144,21 @@ export abstract class ShellTask {
     this.onChildLost(err);
     if (wasRunning && this.req.clock.now() - this.startedAt > STABLE_MS) this.failures = 0;
     const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** this.failures++);
-    this.logger.warn(`restarting in ${delay} ms`, { pid: child.pid });
+    this.logger.warn(`restarting in ${delay} ms`, { pid: link?.pid });
     this.restartTimer = this.req.clock.setTimeout(() => {
       this.restartTimer = undefined;
       if (this.state === 'restarting') this.start().catch(() => {});
     }, delay);
   }
 
-  /** Liveness: a child that owes an answer and has said nothing for the timeout is hung. */
+  /** Liveness: a component that owes an answer and has said nothing for the timeout is hung. */
   private tick(): void {
     const child = this.child;
     if (!child || this.state === 'closed' || child.isDead) return;
     const silentMs = this.req.clock.now() - child.lastActivity;
     const owes = this.state === 'starting' || this.awaitingChild();
     if (owes && silentMs > this.timeoutMs) {
-      child.kill(new ComponentError('E_SUBPROCESS_TIMEOUT', `subprocess did not answer for ${Math.round(silentMs / 1000)} s (topology.subprocess.timeout.secs is ${this.timeoutMs / 1000})`, {
+      child.kill(new ComponentError('E_SUBPROCESS_TIMEOUT', `component did not answer for ${Math.round(silentMs / 1000)} s (topology.subprocess.timeout.secs is ${this.timeoutMs / 1000})`, {
         context: this.where(), hint: 'a stopped or hung process; if it is just slow, raise topology.subprocess.timeout.secs', retriable: true,
       }));
       return;

@@ -1,0 +1,19 @@
+/** The errors for a component process that could not start or that ended (shell and gRPC alike). */
+import { ComponentError, type ErrorContext, type SquallError } from '../../common/errors.js';
+
+export function spawnError(command: readonly string[], cwd: string, err: NodeJS.ErrnoException, context: ErrorContext): SquallError {
+  const cmd = command.join(' ');
+  const missing = err.code === 'ENOENT';
+  return new ComponentError(missing ? 'E_COMMAND_NOT_FOUND' : 'E_SUBPROCESS_START', missing ? `command not found: ${command[0]} (running "${cmd}" in ${cwd})` : `cannot start "${cmd}": ${err.message}`, {
+    context, cause: err,
+    hint: missing ? 'install it or fix the command in the topology (commands run without a shell, from the topology directory)' : undefined,
+  });
+}
+
+/** `detail` is appended to the message (a stderr tail, the stream's last status). */
+export function exitError(code: number | null, signal: string | null, detail: string, context: ErrorContext): SquallError {
+  const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+  return new ComponentError('E_SUBPROCESS_EXIT', `subprocess ${how}${detail}`, {
+    context: { ...context, exitCode: code, signal }, retriable: true,
+  });
+}
