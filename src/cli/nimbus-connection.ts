@@ -4,7 +4,6 @@
  */
 import type { Command } from 'commander';
 import { loadClusterConfig } from '../config/cluster-config.js';
-import type { NimbusClient } from '../rpc/index.js';
 import { SquallClient } from '../sdk/client.js';
 import type { CliContext } from './context.js';
 
@@ -28,11 +27,6 @@ export async function withClient<T>(flags: ClientFlags, ctx: CliContext, fn: (cl
   const nimbus = flags.nimbus && flags.nimbus.length > 0 ? flags.nimbus : [...config.nimbus.addresses];
   await using client = await SquallClient.connect({ nimbus });
   return await fn(client);
-}
-
-/** {@link withClient} with the wire-level client, for commands not yet on SquallClient. */
-export function withNimbus<T>(flags: ClientFlags, ctx: CliContext, fn: (client: NimbusClient) => Promise<T>): Promise<T> {
-  return withClient(flags, ctx, (client) => fn(client.nimbus));
 }
 
 export function printJson(ctx: CliContext, value: unknown): void {

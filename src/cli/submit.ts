@@ -1,15 +1,12 @@
-/** `squall submit <dir|topology file>`: package the topology's directory and submit it. */
-import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+/** `squall submit <dir|topology file>`: package the topology's directory and submit it (SquallClient.submit). */
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../common/errors.js';
-import { loadTopologyFile } from '../local/load-topology.js';
-import { createPackage } from '../packages/create-package.js';
-import { validateName } from '../packages/names.js';
+import { locateTopology } from '../sdk/locate-topology.js';
 import { parseConfigOverrides } from '../topology/overrides.js';
 import type { CliContext } from './context.js';
 import { pythonOptions } from './run.js';
-import { clientOptions, printJson, withNimbus, type ClientFlags } from './nimbus-connection.js';
+import { clientOptions, printJson, withClient, type ClientFlags } from './nimbus-connection.js';
 
 interface SubmitFlags extends ClientFlags {
   name?: string;
@@ -18,8 +15,6 @@ interface SubmitFlags extends ClientFlags {
   conf: string[];
   inactive?: boolean;
 }
-
-const DEFINITION_NAMES = ['topology.yaml', 'topology.yml', 'topology.json', 'topology.py'];
 
 export function registerSubmit(program: Command, ctx: CliContext): void {
   clientOptions(
@@ -35,36 +30,16 @@ export function registerSubmit(program: Command, ctx: CliContext): void {
 }
 
 async function submit(target: string, flags: SubmitFlags, ctx: CliContext): Promise<void> {
-  const { dir, file } = locate(target);
+  // Located here as well as in submit() only so that --class is checked against the file a directory holds.
+  const { dir, file } = locateTopology(target);
+  const definition = join(dir, file);
   const overrides = parseConfigOverrides(flags.conf);
   if (overrides.issues.length > 0) throw new UsageError(overrides.issues.join('\n'), { hint: 'use -c key=value with a Storm config key' });
-  // Validate here first: the user gets file:line:column errors before anything is uploaded.
-  const path = join(dir, file);
-  const loaded = await loadTopologyFile(path, overrides.config, ctx.env, { python: pythonOptions(path, flags.class, ctx) });
-  const name = validateName('topology', flags.name ?? loaded.plan.name);
-  // The cluster gets a Python topology's spec, generated here: it never runs the user's Python to learn it.
-  const generated = loaded.generated === undefined ? undefined : { path: generatedSpecName(file), content: loaded.generated };
-  const bytes = await createPackage(dir, generated ? { extraFiles: [generated] } : {});
-  const topologyFile = generated?.path ?? file;
-  const result = await withNimbus(flags, ctx, async (client) => {
-    const uploaded = await client.uploadPackage(bytes, { name });
-    return client.submit({ name, packageId: uploaded.packageId, topologyFile, configOverrides: overrides.config, startInactive: flags.inactive === true });
-  });
-  if (flags.json) printJson(ctx, { name, topologyId: result.topologyId, packageBytes: bytes.length });
-  else ctx.stdout(`submitted topology "${name}" as ${result.topologyId} (package ${bytes.length.toLocaleString('en-US')} bytes from ${dir})`);
-}
-
-/** The package entry holding the spec generated from a Python topology file: beside it, so paths resolve alike. */
-export function generatedSpecName(pythonFile: string): string {
-  return `${pythonFile}.json`;
-}
-
-/** The package root and the definition's path inside it. */
-function locate(target: string): { dir: string; file: string } {
-  const abs = resolve(target);
-  if (!existsSync(abs)) throw new UsageError(`no such file or directory: ${target}`);
-  if (!statSync(abs).isDirectory()) return { dir: dirname(abs), file: basename(abs) };
-  const file = DEFINITION_NAMES.find((n) => existsSync(join(abs, n)));
-  if (!file) throw new UsageError(`${target} has no ${DEFINITION_NAMES.join(' / ')}`, { hint: 'name the topology file instead of the directory' });
-  return { dir: abs, file };
+  const options = {
+    config: overrides.config, inactive: flags.inactive === true, env: ctx.env, python: pythonOptions(definition, flags.class, ctx),
+    ...(flags.name === undefined ? {} : { name: flags.name }),
+  };
+  const result = await withClient(flags, ctx, (client) => client.submit(definition, options));
+  if (flags.json) printJson(ctx, { name: result.name, topologyId: result.topologyId, packageBytes: result.packageBytes });
+  else ctx.stdout(`submitted topology "${result.name}" as ${result.topologyId} (package ${result.packageBytes.toLocaleString('en-US')} bytes from ${result.dir})`);
 }

@@ -1,7 +1,8 @@
 /**
  * The Python cluster client (multilang/python/squall/client.py) as installed by
  * scripts/install-python-sdk.sh: its unit tests with the generated stubs present (none
- * skipped), packages it builds that nimbus's safe extraction accepts entry for entry, and
+ * skipped), packages it builds that nimbus's safe extraction accepts entry for entry (a Python
+ * DSL topology's with the very spec `squall submit` generates), and
  * python-examples/submit-and-watch run against `squall dev-cluster` — it submits the Python
  * word count, lists it, waits for 1000 acked sentences, prints the stats and kills it,
  * leaving no topology and no worker behind.
@@ -13,8 +14,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { loadTopologyFile } from '../../src/local/load-topology.js';
 import { listPackageFiles } from '../../src/packages/create-package.js';
-import { inspectPackage } from '../../src/packages/safe-extract.js';
+import { inspectPackage, safeExtract } from '../../src/packages/safe-extract.js';
 import { CLI, ROOT } from '../helpers/cli.js';
 import { waitFor } from '../helpers/spec.js';
 
@@ -102,6 +104,22 @@ test('a package packed by Python lists the same entries as createPackage and pas
   const refused = await run(PYTHON, ['-c', script, dir, out], 30_000);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /SquallClientError: cannot package .*\n {2}"link\.yaml" is a symbolic link/);
+});
+
+test('a Python topology packed by Python carries the spec squall submit generates, byte for byte', { timeout: 60_000 }, async () => {
+  const wordcount = join(ROOT, 'python-examples', 'wordcount');
+  const out = join(scratch, 'dsl.tar.gz');
+  const script = 'import sys; from squall.package import pack_topology\n'
+    + 'p = pack_topology(sys.argv[1]); open(sys.argv[2], "wb").write(p.data); print(p.name, p.topology_file)';
+  const r = await run(PYTHON, ['-c', script, join(wordcount, 'topology.py'), out], 30_000);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'wordcount topology.py.json');
+  const loaded = await loadTopologyFile(join(wordcount, 'topology.py'), {}, process.env, { python: {} });
+  const generated = { path: 'topology.py.json', content: loaded.generated! };
+  const root = join(scratch, 'dsl');
+  const listing = await safeExtract(readFileSync(out), root);
+  assert.deepEqual(listing.entries.map((e) => (e.kind === 'directory' ? `${e.path}/` : e.path)), await listPackageFiles(wordcount, { extraFiles: [generated] }));
+  assert.equal(readFileSync(join(root, 'topology.py.json'), 'utf8'), generated.content);
 });
 
 test('submit-and-watch on a dev cluster: submits, lists, waits for acks, prints stats, kills; nothing left', { timeout: 240_000 }, async () => {

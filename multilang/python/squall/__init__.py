@@ -16,7 +16,18 @@ negotiated ``batch`` extension when the parent offers it.
     if __name__ == "__main__":
         SplitBolt().run()
 
-Standard library only; Python 3.8 or later.
+Standard library only; Python 3.8 or later. Also in this package, imported only when asked for:
+
+* ``squall.topology``: topologies written in Python (``class WordCount(Topology): ...``), for
+  ``squall run topology.py`` / ``squall submit topology.py``, or printed in Squall's native
+  format by ``python3 -m squall.topology topology.py --yaml``. Standard library only.
+* ``squall.grpc`` (the optional ``[grpc]`` extra: ``pip install 'squall[grpc]'``, which also
+  generates the protobuf stubs): serves these same Spout and Bolt classes over gRPC,
+  ``python -m squall.grpc module:Class``.
+* ``squall.client`` (the ``[grpc]`` extra too): drives a cluster - submit, list, describe,
+  rebalance, kill - as the ``squall`` command does.
+
+Nothing here imports them, so ``import squall`` works without grpcio.
 """
 
 from .bolt import BasicBolt, Bolt

@@ -14,9 +14,10 @@
         count = Bolt.spec("python3", "count_bolt.py", inputs={split: fields("word")},
                           outputs=["word", "count"], par=2)
 
-``squall run topology.py`` and ``squall submit topology.py`` read such a file;
-``python3 -m squall.topology topology.py --yaml`` (or ``--json``) prints the topology in
-Squall's native format, and so does ``WordCount.to_yaml()``.
+``squall run topology.py`` and ``squall submit topology.py`` read such a file, and so does
+``squall.client.Client.submit``; ``python3 -m squall.topology topology.py --yaml`` (or
+``--json``) prints the topology in Squall's native format (squall._topology_cli), and so does
+``WordCount.to_yaml()`` (the emitter is squall._yaml).
 
 This module only builds the document and catches misuse of the DSL itself (a grouping that
 is not a grouping, an input from a spec that is not in the topology); Squall validates the
@@ -24,14 +25,12 @@ topology (ids, streams, grouped fields, config keys) when it loads the document,
 has one home. Standard library only.
 """
 
-import argparse
 import ast
 import json
-import math
 import os
-import re
 import sys
-import traceback
+
+from . import _yaml
 
 __all__ = [
     "Topology", "Spout", "Bolt", "Stream", "Js", "Grpc", "Grouping", "TopologyError",
@@ -468,213 +467,32 @@ def _json_value(value, what, where):
     return value
 
 
-# ------------------------------------------------------------------------------ YAML
-
-_PLAIN = re.compile(r"^(?:[A-Za-z_]|\./|/)[A-Za-z0-9_./-]*$")
-_YAML_WORDS = frozenset(["true", "false", "null", "yes", "no", "on", "off", "y", "n"])
-_FLOW_WIDTH = 60
-
+# ------------------------------------------------------------------------------ YAML and files
 
 def to_yaml(doc):
     """A topology document (``Topology.to_dict()``) as YAML: block style, short lists and
     maps inline, strings quoted only when YAML could read them as something else."""
-    lines = []
-    for key, value in doc.items():
-        if key in ("spouts", "bolts") and isinstance(value, list) and value:
-            lines.append("%s:" % key)
-            for component in value:
-                block = _block(component, 4)
-                lines.append("  - " + block[0][4:])
-                lines.extend(block[1:])
-        else:
-            lines.extend(_block({key: value}, 0))
-    return "\n".join(lines) + "\n"
+    try:
+        return _yaml.dump(doc)
+    except _yaml.UnrepresentableValue as e:
+        raise TopologyError(str(e)) from None
 
-
-def _scalar(value):
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise TopologyError("%r cannot be written as YAML or JSON" % value)
-        return repr(value)
-    text = str(value)
-    if _PLAIN.match(text) and text.lower() not in _YAML_WORDS:
-        return text
-    return json.dumps(text)  # JSON strings are YAML double-quoted strings
-
-
-def _flow(value):
-    """The value on one line, or None when it is better written as a block."""
-    if isinstance(value, dict):
-        items = [(_scalar(str(k)), _flow(v)) for k, v in value.items()]
-        text = None if any(v is None for _, v in items) else "{%s}" % ", ".join("%s: %s" % kv for kv in items)
-    elif isinstance(value, (list, tuple)):
-        items = [_flow(v) for v in value]
-        text = None if any(v is None for v in items) else "[%s]" % ", ".join(items)
-    else:
-        return _scalar(value)
-    return text if text is not None and len(text) <= _FLOW_WIDTH else None
-
-
-def _block(value, indent):
-    pad = " " * indent
-    out = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            flow = _flow(item)
-            if flow is not None:
-                out.append("%s%s: %s" % (pad, _scalar(str(key)), flow))
-            else:
-                out.append("%s%s:" % (pad, _scalar(str(key))))
-                out.extend(_block(item, indent + 2))
-        return out
-    for item in value:
-        flow = _flow(item)
-        if flow is not None:
-            out.append("%s- %s" % (pad, flow))
-        else:
-            block = _block(item, indent + 2)
-            out.append("%s- %s" % (pad, block[0][indent + 2:]))
-            out.extend(block[1:])
-    return out
-
-
-# ------------------------------------------------------------------------------ command line
 
 def load_topology(path, class_name=None):
     """The Topology subclass defined in the file at ``path`` (``class_name`` when several).
     The file's directory goes first on ``sys.path``, so it can import its neighbours."""
-    import importlib.util
-    path = os.path.abspath(path)
-    directory = os.path.dirname(path)
-    if directory not in sys.path:
-        sys.path.insert(0, directory)
-    spec = importlib.util.spec_from_file_location("__squall_topology__", path)
-    if spec is None or spec.loader is None:
-        raise TopologyError("cannot load %s as Python" % path, hint="name a .py file")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return _pick_class(module, path, class_name)
-
-
-def _pick_class(module, path, class_name):
-    found = [v for v in vars(module).values()
-             if isinstance(v, type) and issubclass(v, Topology) and v is not Topology and v.specs]
-    if class_name is not None:
-        cls = getattr(module, class_name, None)
-        if isinstance(cls, type) and issubclass(cls, Topology):
-            return cls
-        names = ", ".join(c.__name__ for c in found) or "none"
-        raise TopologyError("%s has no Topology subclass named %s" % (os.path.basename(path), class_name), (path, None),
-                            "topologies in the file: %s" % names)
-    if not found:
-        raise TopologyError("%s defines no Topology subclass with components" % os.path.basename(path), (path, None),
-                            "define class MyTopology(Topology): with Spout.spec(...) and Bolt.spec(...) attributes")
-    if len(found) > 1:
-        names = ", ".join(c.__name__ for c in found)
-        raise TopologyError("%s defines several topologies: %s" % (os.path.basename(path), names), (path, None),
-                            "choose one with --class %s" % found[0].__name__)
-    return found[0]
-
-
-def _positions(cls):
-    """Where each part of the document was written, for messages about it."""
-    spouts = [s.where for s in cls.specs if s.kind == "spout"]
-    bolts = [s.where for s in cls.specs if s.kind == "bolt"]
-    return {"topology": cls._squall_where, "config": _attribute_where(cls, "config"), "spouts": spouts, "bolts": bolts}
-
-
-def _describe_error(exc, path):
-    """{message, file, line, hint} for an exception raised while loading ``path``."""
-    if isinstance(exc, TopologyError):
-        where = exc.where or _user_frame(exc, path)
-        return _error(str(exc), where, exc.hint)
-    if isinstance(exc, SyntaxError):
-        hint = (exc.text or "").strip() or None
-        return _error("%s: %s" % (type(exc).__name__, exc.msg), (exc.filename or path, exc.lineno), hint and "at: %s" % hint)
-    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    return _error(text, _user_frame(exc, path), None)
-
-
-def _error(message, where, hint):
-    err = {"message": message}
-    if where:
-        err["file"] = where[0]
-        if where[1] is not None:
-            err["line"] = where[1]
-    if hint:
-        err["hint"] = hint
-    return err
-
-
-def _user_frame(exc, path):
-    """The innermost frame in the topology file, else the innermost outside this module."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename != __file__]
-    in_file = [f for f in frames if os.path.abspath(f.filename) == path]
-    best = (in_file or frames or [None])[-1]
-    return (best.filename, best.lineno) if best is not None else (path, None)
-
-
-def _arguments(argv):
-    p = argparse.ArgumentParser(prog="python3 -m squall.topology",
-                                description="Print a Python topology in Squall's native format.")
-    p.add_argument("file", help="a .py file defining a Topology subclass")
-    p.add_argument("--class", dest="class_name", help="the Topology subclass, when the file defines several")
-    out = p.add_mutually_exclusive_group()
-    out.add_argument("--yaml", action="store_const", const="yaml", dest="format", help="YAML, for people (default)")
-    out.add_argument("--json", action="store_const", const="json", dest="format", help="JSON, for programs")
-    out.add_argument("--envelope", action="store_const", const="envelope", dest="format",
-                     help="for squall run/submit: one JSON object, {topology, positions} or {error}")
-    return p.parse_args(argv)
+    from ._topology_cli import load_topology as load  # it imports this module: not at the top
+    return load(path, class_name)
 
 
 def main(argv=None):
-    args = _arguments(sys.argv[1:] if argv is None else argv)
-    path = os.path.abspath(args.file)
-    # Loading a topology must leave no __pycache__ in the user's directory.
-    sys.dont_write_bytecode = True
-    stdout = sys.stdout
-    try:
-        # What the topology file prints must not corrupt the document on stdout.
-        sys.stdout = sys.stderr
-        try:
-            cls = load_topology(path, args.class_name)
-            doc = cls.to_dict()
-            positions = _positions(cls)
-        finally:
-            sys.stdout = stdout
-    except Exception as exc:  # noqa: BLE001 - every failure of the user's file is reported
-        return _fail(_describe_error(exc, path), args.format == "envelope", exc)
-    if args.format == "envelope":
-        stdout.write(json.dumps({"topology": doc, "positions": positions}) + "\n")
-    elif args.format == "json":
-        stdout.write(json.dumps(doc, indent=2) + "\n")
-    else:
-        stdout.write(cls.to_yaml())
-    return 0
-
-
-def _fail(err, envelope, exc):
-    if envelope:
-        sys.stdout.write(json.dumps({"error": err}) + "\n")
-        return 1
-    if not isinstance(exc, (TopologyError, SyntaxError)):
-        traceback.print_exception(type(exc), exc, exc.__traceback__)
-    where = "%s:%s: " % (err["file"], err["line"]) if "line" in err else "%s: " % err["file"] if "file" in err else ""
-    sys.stderr.write("%serror: %s\n" % (where, err["message"]))
-    if "hint" in err:
-        sys.stderr.write("  hint: %s\n" % err["hint"])
-    return 1
+    """``python3 -m squall.topology``; see :mod:`squall._topology_cli`."""
+    from ._topology_cli import main as cli_main
+    return cli_main(argv)
 
 
 if __name__ == "__main__":
     # Run as a module this file is __main__; the user's file imports squall.topology, and the
-    # classes must be the same, so use that module.
-    from squall.topology import main as _main
+    # classes must be the same, so use that module's command line.
+    from squall._topology_cli import main as _main
     sys.exit(_main())

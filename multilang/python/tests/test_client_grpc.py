@@ -21,9 +21,9 @@ except ImportError as missing:  # plain python3, or the source tree shadowing th
 else:
     REASON = ""
 
-from squall.client import Client, SquallClientError
+from squall.client import Client, SquallClientError, pack_topology
 
-from .test_client_package import write
+from .test_client_package import DSL_TOPOLOGY, write
 
 
 def refuse(context, status, code, message, **metadata):
@@ -118,6 +118,15 @@ class AgainstFakeNimbuses(unittest.TestCase):
         self.assertEqual(dict(submit.config_overrides), {"topology.workers": "2", "custom": '{"a": [1]}'})
         self.assertTrue(submit.start_inactive)
         self.assertRegex(submit.package_id, "^[0-9a-f]{64}$")
+
+    def test_a_python_topology_is_submitted_as_its_generated_spec(self):
+        write(self.dir, "topology.py", DSL_TOPOLOGY)
+        with Client(self.leader_address, timeout=5) as squall:
+            result = squall.submit(self.dir)
+        self.assertEqual((result.name, result.topology_file), ("wordcount", "topology.py.json"))
+        submit = [c[1] for c in self.leader.calls if c[0] == "SubmitTopology"][0]
+        self.assertEqual((submit.name, submit.topology_file), ("wordcount", "topology.py.json"))
+        self.assertEqual(submit.package_id, hashlib.sha256(pack_topology(self.dir).data).hexdigest(), "the package pack_topology makes")
 
     def test_a_refusal_carries_code_hint_and_status(self):
         write(self.dir, "topology.yaml", "name: taken\n")

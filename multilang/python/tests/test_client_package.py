@@ -1,6 +1,7 @@
 """squall.client's parts that need no server: packing a topology directory the way nimbus's
-safe extraction accepts, finding the definition and its name, addresses, error metadata and
-result conversion. Standard library only, so these run with plain python3 too."""
+safe extraction accepts (squall.package), finding the definition and its name, packing a Python
+DSL topology with its generated spec, addresses, error metadata and result conversion.
+Standard library only, so these run with plain python3 too."""
 
 import gzip
 import io
@@ -105,7 +106,7 @@ class Locating(unittest.TestCase):
         empty = tempfile.mkdtemp(dir=self.dir)
         with self.assertRaises(SquallClientError) as caught:
             client.locate_topology(empty)
-        self.assertIn("topology.yaml / topology.yml / topology.json", caught.exception.message)
+        self.assertIn("topology.yaml / topology.yml / topology.json / topology.py", caught.exception.message)
 
     def test_names_from_yaml_and_json(self):
         self.assertEqual(client.topology_name(write(self.dir, "a.yaml", "spouts: []\nname: wc\n")), "wc")
@@ -113,6 +114,75 @@ class Locating(unittest.TestCase):
         self.assertIsNone(client.topology_name(write(self.dir, "c.yaml", "spouts:\n  - name: x\n")))
         self.assertEqual(client.topology_name(write(self.dir, "d.json", json.dumps({"name": "js"}))), "js")
         self.assertIsNone(client.topology_name(write(self.dir, "e.json", "[1]")))
+
+
+DSL_TOPOLOGY = """\
+from squall.topology import Bolt, Spout, Topology, fields
+
+class WordCount(Topology):
+    name = "wordcount"
+    config = {"topology.workers": 2, "greeting": "grüß"}
+    sentences = Spout.spec("python3", "spout.py", outputs=["sentence"])
+    count = Bolt.spec("python3", "count.py", inputs={sentences: fields("sentence")}, outputs=["word", "n"])
+"""
+
+
+class PythonTopologies(unittest.TestCase):
+    """As `squall submit topology.py`: the file runs here and its spec is packed beside it."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="squall-client-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def test_the_generated_spec_is_packed_beside_the_file_as_the_definition(self):
+        write(self.dir, "topology.py", DSL_TOPOLOGY)
+        write(self.dir, "spout.py")
+        packed = client.pack_topology(self.dir)
+        self.assertEqual((packed.name, packed.topology_file, packed.directory), ("wordcount", "topology.py.json", self.dir))
+        self.assertEqual(client.list_package_files(self.dir, extra_files={"topology.py.json": "{}"}),
+                         ["spout.py", "topology.py", "topology.py.json"], "the generated spec comes last")
+        with tarfile.open(fileobj=io.BytesIO(packed.data), mode="r:gz") as tar:
+            self.assertEqual(tar.getnames(), ["spout.py", "topology.py", "topology.py.json"])
+            member = tar.getmember("topology.py.json")
+            self.assertEqual((member.mode, member.mtime, member.uid, member.uname), (0o644, client.PACKAGE_MTIME, 0, ""))
+            text = tar.extractfile(member).read().decode("utf-8")
+        doc = json.loads(text)
+        self.assertEqual(text, json.dumps(doc, indent=2, ensure_ascii=False) + "\n", "squall submit's layout: JSON.stringify(doc, null, 2)")
+        self.assertEqual(doc["config"], {"topology.workers": 2, "greeting": "grüß"})
+        self.assertEqual(doc["bolts"][0]["inputs"], [{"from": "sentences", "grouping": {"fields": ["sentence"]}}])
+        self.assertEqual(client.pack_topology(os.path.join(self.dir, "topology.py"), name="other").name, "other")
+        self.assertEqual(client.pack_topology(self.dir).data, packed.data, "deterministic")
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "__pycache__")), "no bytecode left beside the file")
+
+    def test_a_native_definition_wins_in_a_directory(self):
+        write(self.dir, "topology.py", DSL_TOPOLOGY)
+        write(self.dir, "topology.json", json.dumps({"name": "native"}))
+        packed = client.pack_topology(self.dir)
+        self.assertEqual((packed.name, packed.topology_file), ("native", "topology.json"))
+        with self.assertRaises(SquallClientError) as caught:
+            client.pack_topology(self.dir, class_name="WordCount")
+        self.assertIn("Python topologies only", caught.exception.message)
+
+    def test_a_spec_file_already_there_is_refused(self):
+        write(self.dir, "topology.py", DSL_TOPOLOGY)
+        write(self.dir, "topology.py.json", "{}")
+        with self.assertRaises(SquallClientError) as caught:
+            client.pack_topology(self.dir)
+        self.assertIn('"topology.py.json" would be packed twice', caught.exception.message)
+
+    def test_a_failing_file_names_its_line(self):
+        path = write(self.dir, "t.py", "from squall.topology import *\n\nclass T(Topology):\n    s = Spout.spec(undefined_name)\n")
+        with self.assertRaises(SquallClientError) as caught:
+            client.pack_topology(path)
+        err = caught.exception
+        self.assertEqual((err.code, err.context), ("E_USAGE", {"file": path, "line": 4}))
+        self.assertEqual(err.message, "cannot load Python topology %s:4: NameError: name 'undefined_name' is not defined" % path)
+        two = write(self.dir, "two.py", "from squall.topology import *\nclass A(Topology):\n    s = Spout.spec('a')\n"
+                                        "class B(Topology):\n    s = Spout.spec('b')\n")
+        with self.assertRaises(SquallClientError) as caught:
+            client.pack_topology(two)
+        self.assertEqual(caught.exception.hint, "choose one with --class A")
+        self.assertEqual(client.pack_topology(two, class_name="B").name, "B")
 
 
 class Addresses(unittest.TestCase):
