@@ -1,9 +1,12 @@
 /** `squall run <topology>`: the topology in this process, no ZooKeeper. */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parseDuration } from '../common/duration.js';
 import { UsageError, formatIssue } from '../common/errors.js';
 import type { PythonTopologyOptions } from '../local/load-python-topology.js';
 import { loadTopologyFile } from '../local/load-topology.js';
+import { locateTopology } from '../sdk/locate-topology.js';
 import { runLocal } from '../local/local-mode.js';
 import { isPythonTopologyFile } from '../topology/load-any.js';
 import { parseConfigOverrides } from '../topology/overrides.js';
@@ -27,7 +30,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
   program
     .command('run')
     .description('run a topology in this process (local mode, no ZooKeeper)')
-    .argument('<topology>', 'topology file: Squall YAML/JSON, Storm Flux YAML or Python (topology.py)')
+    .argument('<topology>', 'topology file (Squall YAML/JSON, Storm Flux YAML or Python topology.py), or a directory holding one')
     .option('-d, --duration <time>', 'stop after this long (e.g. 30s, 5m); default: until Ctrl-C')
     .option('-c, --conf <key=value>', 'override a topology config value (repeatable)', collect, [])
     .option('--json', 'print final statistics as JSON on stdout')
@@ -42,6 +45,12 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** A directory means its topology.yaml (or .yml, .json, .py), as for `squall submit`. */
+function definitionFile(target: string): string {
+  if (!existsSync(target) || !statSync(target).isDirectory()) return target;
+  return join(target, locateTopology(target).file);
+}
+
 /** The user's own topology file: a Python one may run; --class only means something there. */
 export function pythonOptions(topology: string, className: string | undefined, ctx: CliContext): PythonTopologyOptions {
   if (className !== undefined && !isPythonTopologyFile(topology)) {
@@ -50,7 +59,8 @@ export function pythonOptions(topology: string, className: string | undefined, c
   return { signal: ctx.signal, ...(className === undefined ? {} : { className }) };
 }
 
-async function runCommand(topology: string, flags: RunFlags, ctx: CliContext): Promise<void> {
+async function runCommand(target: string, flags: RunFlags, ctx: CliContext): Promise<void> {
+  const topology = definitionFile(target);
   const durationMs = flags.duration === undefined ? undefined : parseDuration(flags.duration, '--duration');
   const drainTimeoutMs = parseDuration(flags.drainTimeout, '--drain-timeout');
   const overrides = parseConfigOverrides(flags.conf);
