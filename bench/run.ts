@@ -4,6 +4,7 @@ const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   multilang: () => import('./multilang.js'),
   transport: () => import('./transport.js'),
   cluster: () => import('./cluster.js'),
+  grpc: () => import('./grpc.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -10,7 +10,7 @@ import traceback
 from collections import deque, namedtuple
 
 from .protocol import (
-    EXTENSION_BATCH, NDJSON, Channel, ParentGone, ProtocolError, SerializationError,
+    EXTENSION_BATCH, Channel, ParentGone, ProtocolError, SerializationError,
 )
 
 __all__ = ["Component", "Tuple", "STORM_LOG_LEVELS", "storm_log_level", "protect_stdio"]
@@ -239,6 +239,15 @@ class Component(object):
             os._exit(code)
         sys.exit(code)
 
+    def _run_channel(self, channel):
+        """Runs on an already connected channel (a :class:`~squall.protocol.BaseChannel`
+        such as a ``squall.grpc`` stream) until the parent closes it, leaving stdio alone;
+        returns the exit status the stdio adapter would exit with (0 or 1)."""
+        try:
+            return self._serve(channel, None)
+        finally:
+            self._remove_log_handlers()
+
     def _serve(self, channel, printer):
         self._channel = channel
         self._out = channel.out
@@ -252,8 +261,8 @@ class Component(object):
             Component.__init__(self)  # a subclass __init__ that skipped super().__init__()
         try:
             handshake = channel.read_handshake()
-        except ParentGone:
-            _stderr("squall: stdin closed before the handshake; exiting")
+        except ParentGone as e:
+            _stderr("squall: %s; giving up" % (e,))
             return 1
         except (ProtocolError, ValueError) as e:
             _stderr("squall: bad handshake: %s" % e)
@@ -262,16 +271,14 @@ class Component(object):
         context = handshake.get("context")
         conf = conf if isinstance(conf, dict) else {}
         context = context if isinstance(context, dict) else {}
-        pid_problem = _write_pid_file(handshake.get("pidDir"), self.pid)
-        reply = {"pid": self.pid}
-        accepted = self._negotiate(channel, context)
-        if accepted:
-            reply["squall"] = {"extensions": accepted}
+        pid_problem = None
+        if "pidDir" in handshake:  # gRPC has none: the host learns the pid from the reply
+            pid_problem = _write_pid_file(handshake["pidDir"], self.pid)
         try:
-            channel.write_now(reply)
+            channel.answer_handshake(self.pid, context, self.accept_extensions)
         except ParentGone:
             return 1
-        self._batch = channel.batch = EXTENSION_BATCH in accepted
+        self._batch = channel.batch
         self._setup_component(conf, context)
         if pid_problem:
             self.logger.warning(pid_problem)
@@ -289,15 +296,6 @@ class Component(object):
         except ParentGone:
             pass
         return self._shutdown()
-
-    def _negotiate(self, channel, context):
-        if channel.serializer == NDJSON:
-            return []  # ndjson has no batch form
-        offer = context.get("squall")
-        offered = offer.get("extensions") if isinstance(offer, dict) else None
-        if not isinstance(offered, list):
-            return []
-        return [x for x in self.accept_extensions if x in offered]
 
     def _main_loop(self):
         """Runs the loop; returns an exit code after a fatal error, None at EOF."""
@@ -334,7 +332,8 @@ class Component(object):
 
     def _final_flush(self):
         try:
-            self._printer.flush()
+            if self._printer is not None:
+                self._printer.flush()
             self._channel.flush()
         except ParentGone:
             pass
@@ -355,7 +354,10 @@ class Component(object):
             name = t2c.get(str(self.task_id), "") if isinstance(t2c, dict) else ""
         self.component_name = name
         self.debug = bool(conf.get("topology.debug", False))
-        self.logger = logger = logging.getLogger("squall.%s" % (name or self.__class__.__name__))
+        logger_name = "squall.%s" % (name or self.__class__.__name__)
+        if self._channel.shared_process:
+            logger_name += ".%s" % (self.task_id,)  # tasks sharing a process must not share a handler
+        self.logger = logger = logging.getLogger(logger_name)
         handler = _ProtocolLogHandler(self._out)
         handler.setFormatter(logging.Formatter("%(message)s"))
         for h in list(logger.handlers):

@@ -25,7 +25,7 @@ import os
 from collections import deque
 
 __all__ = [
-    "Channel", "ProtocolError", "ParentGone", "SerializationError",
+    "BaseChannel", "Channel", "ProtocolError", "ParentGone", "SerializationError",
     "JSON", "NDJSON", "EXTENSION_BATCH", "READ_CHUNK", "MAX_BATCH",
 ]
 
@@ -81,7 +81,50 @@ def normalize_serializer(value):
     return JSON
 
 
-class Channel(object):
+class BaseChannel(object):
+    """What the component run loop needs from a transport: parent messages decoded into
+    multilang dicts in :attr:`inbox`, outgoing multilang dicts queued in :attr:`out`, and
+    :meth:`read_handshake`, :meth:`answer_handshake`, :meth:`fill`, :meth:`flush`.
+    :class:`Channel` is the stdio pipe; ``squall.grpc`` has a gRPC stream."""
+
+    #: Several tasks may share this process (each component then logs through its own logger).
+    shared_process = False
+
+    def __init__(self):
+        #: True when emits need not say ``need_task_ids: false`` (batch extension, gRPC).
+        self.batch = False
+        #: Decoded parent messages not handled yet: dicts, and lists (task-id replies).
+        self.inbox = deque()
+        #: Outgoing messages (dicts), encoded and sent by flush().
+        self.out = []
+        #: Bytes of an incomplete frame left at EOF (reported by the component), or None.
+        self.truncated = None
+
+    def await_task_ids(self, pending):
+        """Flushes, then returns the next task-id list from the parent.
+
+        Lists already received (``pending``, then the inbox) come first; other messages that
+        arrive meanwhile stay queued in order.
+
+        :raises ParentGone: on EOF while waiting.
+        """
+        self.flush()
+        if pending:
+            return pending.popleft()
+        inbox = self.inbox
+        start = 0
+        while True:
+            for i in range(start, len(inbox)):
+                item = inbox[i]
+                if type(item) is list:
+                    del inbox[i]
+                    return item
+            start = len(inbox)
+            if not self.fill():
+                raise ParentGone("the parent closed the channel while we waited for task ids")
+
+
+class Channel(BaseChannel):
     """Both directions of the protocol pipe.
 
     :param in_fd: file descriptor the parent writes to (the process's original stdin).
@@ -90,20 +133,13 @@ class Channel(object):
     """
 
     def __init__(self, in_fd, out_fd, serializer=None):
+        super(Channel, self).__init__()
         self.in_fd = in_fd
         self.out_fd = out_fd
         self.serializer = serializer
-        #: True once the parent offered and we accepted the ``batch`` extension.
-        self.batch = False
-        #: Decoded parent messages not handled yet: dicts, and lists (task-id replies).
-        self.inbox = deque()
-        #: Outgoing messages (dicts), encoded and written by flush().
-        self.out = []
         self.eof = False
         self._rest = b""
         self._cr = False
-        #: Bytes of an incomplete frame left at EOF (reported by the component), or None.
-        self.truncated = None
         #: The ProtocolError to raise once the messages decoded before it are consumed.
         self.error = None
 
@@ -275,6 +311,28 @@ class Channel(object):
             return NDJSON
         return JSON
 
+    def answer_handshake(self, pid, context, accept_extensions):
+        """Sends the pid reply, accepting the offered extensions named in
+        ``accept_extensions``; sets :attr:`batch`.
+
+        :raises ParentGone: if the parent closed the pipe.
+        """
+        accepted = self._negotiate(context, accept_extensions)
+        reply = {"pid": pid}
+        if accepted:
+            reply["squall"] = {"extensions": accepted}
+        self.write_now(reply)
+        self.batch = EXTENSION_BATCH in accepted
+
+    def _negotiate(self, context, accept_extensions):
+        if self.serializer == NDJSON:
+            return []  # ndjson has no batch form
+        offer = context.get("squall")
+        offered = offer.get("extensions") if isinstance(offer, dict) else None
+        if not isinstance(offered, list):
+            return []
+        return [x for x in accept_extensions if x in offered]
+
     # ------------------------------------------------------------------ writing
 
     def write_now(self, msg):
@@ -355,28 +413,3 @@ class Channel(object):
                 view = view[os.write(fd, view):]
         except (BrokenPipeError, ConnectionResetError):
             raise ParentGone("stdout closed by the parent")
-
-    # ------------------------------------------------------------------ task ids
-
-    def await_task_ids(self, pending):
-        """Flushes, then returns the next task-id list from the parent.
-
-        Lists already received (``pending``, then the inbox) come first; other messages that
-        arrive meanwhile stay queued in order.
-
-        :raises ParentGone: on EOF while waiting.
-        """
-        self.flush()
-        if pending:
-            return pending.popleft()
-        inbox = self.inbox
-        start = 0
-        while True:
-            for i in range(start, len(inbox)):
-                item = inbox[i]
-                if type(item) is list:
-                    del inbox[i]
-                    return item
-            start = len(inbox)
-            if not self.fill():
-                raise ParentGone("stdin closed while waiting for task ids")
