@@ -31,6 +31,12 @@ export class TimedSpout {
       this.c.emit([WORDS[n % 1000], nowMs()], { messageId: n });
     }
   }
+  /** The first ack this process saw, appended to first-ack.jsonl in the worker directory (recovery figure). */
+  ack() {
+    if (this.acked) return;
+    this.acked = true;
+    appendFileSync(join(process.cwd(), 'first-ack.jsonl'), `${JSON.stringify({ pid: process.pid, t: nowMs() })}\n`);
+  }
 }
 
 // The pass-through and counting bolts are the local benchmark's (copied into the package with this file).

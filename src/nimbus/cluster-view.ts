@@ -45,6 +45,29 @@ export async function findByName(cluster: ClusterState, name: string, opts: OpOp
 }
 
 /**
+ * The supervisors the stored assignments place workers on, as far as the assignments tell:
+ * id, worker host and the ports they use. A new leader that finds one of them unregistered
+ * (its session expired, it restarts) gives it the supervisor timeout before moving its
+ * workers, exactly as if it had seen the supervisor vanish itself.
+ */
+export function assignedSupervisors(assignments: Iterable<Versioned<Assignment>>): SupervisorInfo[] {
+  const found = new Map<string, SupervisorInfo>();
+  for (const { value: a } of assignments) {
+    for (const e of a.executors) {
+      const host = a.nodeHost[e.supervisorId];
+      if (host === undefined) continue;
+      let info = found.get(e.supervisorId);
+      if (!info) {
+        info = { id: e.supervisorId, host, address: host, ports: [], usedPorts: [], version: 'unknown', startedAtMs: 0 };
+        found.set(e.supervisorId, info);
+      }
+      if (!info.ports.includes(e.port)) info.ports.push(e.port);
+    }
+  }
+  return [...found.values()];
+}
+
+/**
  * The host a supervisor's workers are reached at. CLUSTER.md: `address` is the host its workers
  * advertise; an `address` written as host:port (an RPC endpoint) falls back to `host`.
  */

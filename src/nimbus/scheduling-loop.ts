@@ -10,9 +10,11 @@
  * Dead slots come from WorkerLiveness over the heartbeat cache. A supervisor whose ephemeral
  * node is gone keeps its slots for nimbus.supervisor.timeout.secs (its last known info stays in
  * the snapshot): a supervisor restarted after a crash re-registers once its old session
- * expires and adopts its workers, which must not be moved meanwhile. Past the timeout it is
- * lost and the scheduler moves its executors. Passes are requested by triggers and coalesced: a request made while a pass is
- * queued joins it; one made while a pass runs queues the next.
+ * expires and adopts its workers, which must not be moved meanwhile. A new leader counts that
+ * time from its own first pass for supervisors the assignments use but it never saw. Past the
+ * timeout it is lost and the scheduler moves its executors. Passes are requested by triggers
+ * and coalesced: a request made while a pass is queued joins it; one made while a pass runs
+ * queues the next.
  */
 import type { Clock } from '../common/clock.js';
 import type { Logger } from '../common/logger.js';
@@ -22,7 +24,7 @@ import type { Leadership } from '../coordination/leader-election.js';
 import type { SupervisorInfo, TopologyRecord } from '../coordination/records.js';
 import { fromRecord, toRecord } from './assignment-records.js';
 import type { ClusterSnapshot, SlotRef, SupervisorSnapshot, TopologyAssignment } from './assignments.js';
-import { readClusterView, workerHostOf, type ClusterView } from './cluster-view.js';
+import { assignedSupervisors, readClusterView, workerHostOf, type ClusterView } from './cluster-view.js';
 import { demandExecutors, type RebalanceRequest, type TopologyDemand } from './demand.js';
 import type { HeartbeatCache } from './heartbeats.js';
 import type { WorkerLiveness } from './liveness.js';
@@ -67,6 +69,8 @@ export class SchedulingLoop {
 
   /** Supervisors seen so far, with when each went missing (undefined while registered). */
   private readonly known = new Map<string, { info: SupervisorInfo; missingSince: number | undefined }>();
+  /** Supervisors this leadership declared lost; not given a new grace until they register again. */
+  private readonly lost = new Set<string>();
 
   constructor(private readonly deps: SchedulingDeps) {}
 
@@ -125,14 +129,26 @@ export class SchedulingLoop {
       }
     }
     if (dead.length > 0) this.deps.logger.info('workers missing from heartbeats; their executors move', { slots: dead });
-    return { demands, existing, snapshot: { supervisors: snapshotOf(this.withGrace(view.supervisors, now), frozen), deadSlots: dead } };
+    return { demands, existing, snapshot: { supervisors: snapshotOf(this.withGrace(view, now), frozen), deadSlots: dead } };
   }
 
-  /** The registered supervisors plus those missing for less than the supervisor timeout. */
-  private withGrace(live: readonly SupervisorInfo[], now: number): SupervisorInfo[] {
+  /**
+   * The registered supervisors plus those missing for less than the supervisor timeout. A
+   * supervisor counts as missing from the first pass that finds it unregistered — also when
+   * this leadership never saw it registered but the stored assignments use it (a failover, or
+   * ZooKeeper back after every session expired): its workers stay put while it re-registers.
+   */
+  private withGrace(view: ClusterView, now: number): SupervisorInfo[] {
+    const live = view.supervisors;
     const out = [...live];
     const liveIds = new Set(live.map((s) => s.id));
-    for (const s of live) this.known.set(s.id, { info: s, missingSince: undefined });
+    for (const s of live) {
+      this.known.set(s.id, { info: s, missingSince: undefined });
+      this.lost.delete(s.id);
+    }
+    for (const s of assignedSupervisors(view.assignments.values())) {
+      if (!liveIds.has(s.id) && !this.known.has(s.id) && !this.lost.has(s.id)) this.known.set(s.id, { info: s, missingSince: now });
+    }
     for (const [id, k] of this.known) {
       if (liveIds.has(id)) continue;
       k.missingSince ??= now;
@@ -140,6 +156,7 @@ export class SchedulingLoop {
         out.push(k.info);
       } else {
         this.known.delete(id);
+        this.lost.add(id);
         this.deps.logger.warn(`supervisor ${id} lost (gone from ZooKeeper for ${Math.round(this.deps.supervisorTimeoutMs / 1000)} s); its executors move`);
       }
     }

@@ -20,7 +20,8 @@
  *                                         empty (then straight on to the assignment, if any)
  * ```
  * A worker whose own tasks change (rebalance) exits by itself (docs/CLUSTER.md, worker step 4);
- * the slot sees it die and starts it again with the new tasks after the restart delay.
+ * the slot sees it die and starts it again with the new tasks. A worker that dies after running
+ * normally is restarted at once (as in Storm); one that keeps failing waits a doubling delay.
  */
 
 /** An executor: its first and last task id. */
@@ -304,12 +305,16 @@ function workerGone(out: Steps, nowMs: number, timing: SlotTiming, how: string):
     const clean = how === exitText(0, null);
     out.emit(log(clean ? 'info' : 'warn', `worker ${worker.workerId} ${clean ? 'exited' : 'died'}: ${how}`, { pid: worker.pid, port: out.state.port }));
   }
-  backoff(out, nowMs, timing);
+  // Storm relaunches a dead worker at once: every second here is a second without its tasks.
+  // Only a worker that had not run for even one restart delay counts as failing and backs off.
+  const ranWell = p.kind === 'running' && nowMs - p.worker.startedAtMs >= timing.restartDelayMs;
+  backoff(out, nowMs, timing, ranWell);
 }
 
-function backoff(out: Steps, nowMs: number, timing: SlotTiming): void {
+/** Waits before the next start: not at all after a worker that ran well, else a doubling delay per consecutive failure. */
+function backoff(out: Steps, nowMs: number, timing: SlotTiming, immediate = false): void {
   const failures = out.state.failures + 1;
-  const delay = Math.min(timing.maxRestartDelayMs, timing.restartDelayMs * 2 ** Math.min(failures - 1, 20));
+  const delay = immediate ? 0 : Math.min(timing.maxRestartDelayMs, timing.restartDelayMs * 2 ** Math.min(failures - 1, 20));
   out.to({ kind: 'backoff', untilMs: nowMs + delay }, { failures });
   out.emit({ type: 'wake', atMs: nowMs + delay });
 }

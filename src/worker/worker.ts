@@ -7,7 +7,9 @@
  *  3. runs the tasks assigned to (supervisorId, port) in a WorkerDataPlane listening on
  *     host:port, every other task being at `nodeHost[supervisorId]:port`;
  *  4. follows the topology status (ACTIVE → activate, anything else → deactivate) and the
- *     assignment (new task map → setAssignment; own slot gone or changed → drain, close);
+ *     assignment (new task map → setAssignment; own slot gone or its executors changed →
+ *     drain, close); the executors are the assignment's split of the tasks, which a
+ *     rebalance may have changed from the topology file's;
  *  5. writes heartbeat.json every heartbeat interval;
  *  6. drains (bounded) and closes on close() — the CLI calls it on SIGTERM.
  * The worker never writes to ZooKeeper and never imports the supervisor or nimbus roles.
@@ -32,7 +34,7 @@ import { createRunDir, sweepRun } from '../hosts/shell/pid-dirs.js';
 import { loadTopologyFile } from '../local/load-topology.js';
 import type { DrainResult } from '../runtime/runtime.js';
 import type { TopologyPlan } from '../topology/plan.js';
-import { peerAddresses, sameTasks, slotTasks } from './assignment-view.js';
+import { peerAddresses, planForAssignment, slotExecutors, slotTasks } from './assignment-view.js';
 import { WorkerDataPlane } from './data-plane.js';
 import { writeHeartbeatFile } from './heartbeat-file.js';
 
@@ -91,6 +93,7 @@ export class Worker implements AsyncDisposable {
   private plane: WorkerDataPlane | undefined;
   private plan: TopologyPlan | undefined;
   private localTasks: ReadonlySet<number> = new Set();
+  private localExecutors: string[] = [];
   private record: TopologyRecord | undefined;
   private assignment: Assignment | undefined;
   private active: boolean | undefined;
@@ -178,6 +181,7 @@ export class Worker implements AsyncDisposable {
     this.record = record;
     this.assignment = assignment;
     this.localTasks = local;
+    this.localExecutors = slotExecutors(assignment, this.o.supervisorId, this.o.port);
     await this.startDataPlane(record, assignment);
     await this.heartbeat();
     const timer: TimerHandle = this.clock.setInterval(() => void this.heartbeat(), this.o.heartbeatIntervalMs ?? DEFAULT_WORKER_HEARTBEAT_MS);
@@ -193,7 +197,7 @@ export class Worker implements AsyncDisposable {
     const file = this.topologyFile(record.topologyFile);
     const loaded = await loadTopologyFile(file, record.configOverrides, this.o.env ?? {});
     for (const w of loaded.warnings) this.logger.warn(formatIssue(w).replace(': error: ', ': warning: '));
-    const plan = loaded.plan;
+    const plan = planForAssignment(loaded.plan, assignment);
     const maxTask = plan.taskComponent.length - 1;
     const stray = [...this.localTasks].find((t) => t < 1 || t > maxTask);
     if (stray !== undefined) {
@@ -256,7 +260,9 @@ export class Worker implements AsyncDisposable {
     const a = this.assignment;
     const own = a ? slotTasks(a, this.o.supervisorId, this.o.port) : new Set<number>();
     if (own.size === 0) return this.stopSelf('unassigned');
-    if (!sameTasks(own, this.localTasks)) return this.stopSelf('reassigned');
+    // Executors, not just tasks: a rebalance that splits this worker's tasks differently
+    // needs a new runtime, as in Storm (the supervisor restarts the worker).
+    if (slotExecutors(a!, this.o.supervisorId, this.o.port).join() !== this.localExecutors.join()) return this.stopSelf('reassigned');
     this.plane.setAssignment(this.peers(a!));
   }
 

@@ -166,6 +166,29 @@ describe('nimbus scheduling', () => {
     assert.deepEqual(Object.keys(moved.nodeHost), [other]);
   });
 
+  test('a new leader gives a supervisor it never saw registered, but the assignment uses, the same supervisor timeout', async () => {
+    await using c = await cluster();
+    const first = await c.startNimbus();
+    const second = await c.startNimbus();
+    await c.addSupervisor('a', [6700]);
+    await c.addSupervisor('b', [6700]);
+    const id = await submitWordcount(first.client);
+    const [slot] = slotsOf(await c.assignment(id));
+    const lost = slot!.split(':')[0]!;
+    const { packageId } = (await c.admin.topology(id))!.value;
+    c.clock.advance(MONITOR_MS); // the follower copies the package on its monitor tick
+    await eventually(() => second.nimbus.packages.has(packageId), 'the follower to hold the package');
+    // The supervisor's node goes (a ZooKeeper outage, a restart) and so does the leader.
+    await c.loseSupervisor(lost);
+    await first.nimbus.close();
+    await eventually(async () => second.nimbus.isLeader, 'the follower to take over');
+    await second.nimbus.currentLeader()!.idle();
+    await elapse(c, second.nimbus, 50_000);
+    assert.deepEqual(slotsOf(await c.assignment(id)), [slot], 'within the 60 s supervisor timeout nothing moves');
+    await elapse(c, second.nimbus, 20_000);
+    await eventually(async () => !slotsOf(await c.assignment(id)).includes(slot!), 'executors moved once the supervisor timeout passed');
+  });
+
   test('a worker missing from heartbeats is moved: after the launch grace when it never reported, after the task timeout once it has', async () => {
     await using c = await cluster();
     const { nimbus, client } = await c.startNimbus();

@@ -116,14 +116,19 @@ describe('slot: a running worker', () => {
     assert.equal(r.state.phase.kind, 'waiting-for-package');
   });
 
-  it('a worker that died is cleaned up (keeping its log) and restarted, with a doubling delay for repeated deaths', () => {
+  it('a worker that died after running is cleaned up (keeping its log) and restarted at once, with a doubling delay for repeated deaths', () => {
     let r = run(runningSlot(), { type: 'worker-exited', nowMs: 5000, pid: 42, code: 1, signal: null });
     assert.deepEqual(kinds(r.effects), ['cleanup', 'wake']);
     assert.ok(r.effects.some((e) => e.type === 'log' && e.level === 'warn' && e.message.includes('exit code 1')));
-    assert.deepEqual(r.state.phase, { kind: 'backoff', untilMs: 6000 });
+    assert.deepEqual(r.state.phase, { kind: 'backoff', untilMs: 5000 });
+    assert.ok(r.effects.some((e) => e.type === 'wake' && e.atMs === 5000), 'woken at once');
     // It dies again before its first heartbeat: 2 s, then 4 s ...
-    r = run(r.state, tick(6000), { type: 'package-ready', nowMs: 6000, packageId: PKG }, { type: 'launched', nowMs: 6000, workerId: A.workerId, pid: 43 }, tick(6500, 43, false));
-    assert.deepEqual(r.state.phase, { kind: 'backoff', untilMs: 8500 });
+    r = run(r.state, tick(5000), { type: 'package-ready', nowMs: 5000, packageId: PKG }, { type: 'launched', nowMs: 5000, workerId: A.workerId, pid: 43 }, tick(5500, 43, false));
+    assert.deepEqual(r.state.phase, { kind: 'backoff', untilMs: 7500 });
+    // Dying right after its first heartbeat (within one restart delay of its start) is failing too.
+    const quick = run(emptySlot(6700), assign(0, A), { type: 'package-ready', nowMs: 0, packageId: PKG },
+      { type: 'launched', nowMs: 0, workerId: A.workerId, pid: 44 }, tick(500, 44, true, 500), { type: 'worker-exited', nowMs: 800, pid: 44, code: 1, signal: null });
+    assert.deepEqual(quick.state.phase, { kind: 'backoff', untilMs: 1800 });
     let s = r.state;
     for (let i = 0; i < 10; i++) s = { ...s, failures: s.failures + 1 };
     r = run({ ...s, phase: { kind: 'launching', assignment: A } }, { type: 'launch-failed', nowMs: 0, workerId: A.workerId, message: 'x' });
