@@ -16,11 +16,16 @@ export function statusName(code: number): string {
   return (Status as unknown as Record<number, string>)[code] ?? `status ${code}`;
 }
 
+/** grpc-js appends resolver notes ("... Resolution note: ") that say nothing to a user. */
+function tidyDetails(details: string): string {
+  return details.replace(/\s*Resolution note:\s*$/, '').trim();
+}
+
 /** A stream that ended with a non-OK status. */
 export function streamError(err: Partial<ServiceError>, at: StreamErrorInput): SquallError {
   const code = err.code ?? Status.UNKNOWN;
   const name = statusName(code);
-  const details = err.details || err.message || '';
+  const details = tidyDetails(err.details || err.message || '');
   const opts = { context: at.context, cause: err, retriable: true };
   if (code === Status.UNAVAILABLE && /ECONNREFUSED/.test(details)) {
     return new ComponentError('E_GRPC_CONNECT', `cannot connect to the gRPC component at ${at.address}: connection refused (${name}: ${details})`, {
