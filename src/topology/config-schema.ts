@@ -38,6 +38,7 @@ export const CONFIG_KEYS: Readonly<Record<string, ConfigKeySpec>> = {
   'topology.name': { type: 'string', default: null, nullable: true, doc: 'set by Squall to the topology name' },
   'squall.grpc.max.message.bytes': { type: 'int', default: 16 * 1024 * 1024, min: 1024, doc: 'largest gRPC message either side of a grpc component stream may send; batches are split under it' },
   'squall.grpc.connect.timeout.secs': { type: 'int', default: 30, min: 1, doc: 'how long a launched grpc component may take to accept connections' },
+  'squall.grpc.keepalive.secs': { type: 'int', default: 10, min: 1, doc: 'grpc components: the host pings each component connection this often and drops it when a ping is not answered within half of it, so a frozen or unreachable component is noticed within 1.5x this even while its stream is idle; servers that police pings (gRPC C-core, e.g. the Python SDK, allows one per 5 s) may refuse shorter intervals' },
   'supervisor.worker.timeout.secs': { type: 'int', default: 30, min: 1, doc: 'worker heartbeat timeout (also the multilang default)' },
 };
 

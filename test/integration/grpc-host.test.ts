@@ -5,10 +5,9 @@
  * a service that is not there yet).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { MemoryLogger } from '../../src/common/logger.js';
 import { createHostFactory } from '../../src/hosts/factory.js';
@@ -16,59 +15,9 @@ import { freeLoopbackPort } from '../../src/hosts/grpc/free-port.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { serveComponent } from '../../src/sdk/grpc-component.js';
 import { compilePlan } from '../../src/topology/plan.js';
-import type { ComponentImpl } from '../../src/topology/spec.js';
 import { LedgerSpout, SplitBolt, type Ledger } from '../fixtures/grpc/components.js';
+import { alive, assertExact, errorsOf, expectedCounts, launched, readPid, SENTENCES, topology } from '../fixtures/grpc/harness.js';
 import { board, makeSpec, waitFor } from '../helpers/spec.js';
-
-const SERVE = fileURLToPath(new URL('../fixtures/grpc/serve.ts', import.meta.url));
-const SENTENCES = ['the cow jumped over the moon', 'an apple a day', 'four score and seven years ago'];
-
-function expectedCounts(repeat: number): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const s of SENTENCES) for (const w of s.split(' ')) m.set(w, (m.get(w) ?? 0) + repeat);
-  return m;
-}
-
-/** FixedSpout (JS) → split (gRPC, `impl`) → CountBolt (JS). */
-function topology(key: string, impl: ComponentImpl, repeat: number, parallelism: number, config: Record<string, unknown> = {}) {
-  const spec = makeSpec(key, [
-    { id: 'sentences', export: 'FixedSpout', args: [key, SENTENCES, repeat, true], outputs: ['sentence'] },
-  ], [
-    { id: 'split', outputs: ['word'], parallelism, inputs: [{ from: 'sentences' }] },
-    { id: 'count', export: 'CountBolt', args: [key], parallelism: 2, outputs: ['word', 'count'], inputs: [{ from: 'split', grouping: { type: 'fields', fields: ['word'] } }] },
-  ], { 'topology.max.spout.pending': 10, ...config });
-  spec.bolts[0]!.impl = impl;
-  return compilePlan(spec);
-}
-
-function launched(state: string, mode = 'ok'): ComponentImpl {
-  return { kind: 'grpc', command: [process.execPath, '--import', 'tsx', SERVE, 'split', state, mode] };
-}
-
-function readPid(state: string, task: number): number | undefined {
-  const f = join(state, `${task}.pid`);
-  return existsSync(f) ? Number(readFileSync(f, 'utf8')) : undefined;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function errorsOf(rt: Runtime, component: string): string {
-  return rt.stats().find((s) => s.componentId === component)!.lastErrors.map((e) => e.message).join('\n');
-}
-
-function assertExact(key: string, repeat: number): void {
-  const b = board(key);
-  assert.equal(b.acked.size, SENTENCES.length * repeat);
-  assert.ok([...b.acked.values()].every((n) => n === 1), 'every message id acked exactly once');
-  assert.deepEqual(new Map([...b.counts].sort()), new Map([...expectedCounts(repeat)].sort()), 'every word counted exactly');
-}
 
 describe('gRPC components', { concurrency: 1 }, () => {
   test('kill -9 of a launched component: its tuples are failed and replayed, it restarts, nothing is lost', { timeout: 60_000 }, async () => {

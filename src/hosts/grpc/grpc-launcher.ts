@@ -9,7 +9,7 @@ import type { LinkLauncher, LinkRequest, OpenedLink } from '../multilang-task/co
 import { freeLoopbackPort } from './free-port.js';
 import { GrpcLink } from './grpc-link.js';
 import { GrpcProcess } from './grpc-process.js';
-import { CONNECT_TIMEOUT_KEY, MAX_MESSAGE_KEY } from './stream-errors.js';
+import { CONNECT_TIMEOUT_KEY, KEEPALIVE_KEY, MAX_MESSAGE_KEY } from './stream-errors.js';
 
 export type GrpcTarget =
   | { command: readonly string[]; cwd: string; env: Record<string, string> }
@@ -17,6 +17,8 @@ export type GrpcTarget =
 
 export const DEFAULT_GRPC_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_GRPC_CONNECT_TIMEOUT_SECS = 30;
+/** A silent peer (a frozen machine, a dropped network) is noticed within about 15 s. */
+export const DEFAULT_GRPC_KEEPALIVE_SECS = 10;
 /**
  * Spout commands in flight at once. Each costs the component one sync; more than a few only
  * lets acks and fails queue inside the component instead of here.
@@ -28,6 +30,7 @@ export class GrpcLauncher implements LinkLauncher {
   readonly spoutPipelineDepth = SPOUT_PIPELINE_DEPTH;
   private readonly maxMessageBytes: number;
   private readonly connectTimeoutMs: number;
+  private readonly keepaliveMs: number;
   private process: GrpcProcess | undefined;
   private disposed = false;
 
@@ -38,6 +41,7 @@ export class GrpcLauncher implements LinkLauncher {
     const c = req.component.config;
     this.maxMessageBytes = Number(c[MAX_MESSAGE_KEY] ?? DEFAULT_GRPC_MAX_MESSAGE_BYTES);
     this.connectTimeoutMs = Number(c[CONNECT_TIMEOUT_KEY] ?? DEFAULT_GRPC_CONNECT_TIMEOUT_SECS) * 1000;
+    this.keepaliveMs = Number(c[KEEPALIVE_KEY] ?? DEFAULT_GRPC_KEEPALIVE_SECS) * 1000;
   }
 
   async open({ where, hooks }: LinkRequest): Promise<OpenedLink> {
@@ -49,6 +53,7 @@ export class GrpcLauncher implements LinkLauncher {
       ...(process ? { process } : {}),
       maxMessageBytes: this.maxMessageBytes,
       connectTimeoutMs: this.connectTimeoutMs,
+      keepaliveMs: this.keepaliveMs,
       logger: this.req.logger,
       clock: this.req.clock,
       where,

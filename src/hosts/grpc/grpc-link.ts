@@ -19,7 +19,7 @@ import type { ComponentLink, LinkHooks } from '../multilang-task/component-link.
 import { loadComponentProto } from './component-proto.js';
 import type { GrpcProcess } from './grpc-process.js';
 import {
-  connectTimeoutError, isTransportLoss, streamEndedError, streamError, tupleTooLargeError, type StreamErrorInput,
+  connectTimeoutError, handshakeTimeoutError, isTransportLoss, streamEndedError, streamError, tupleTooLargeError, type StreamErrorInput,
 } from './stream-errors.js';
 
 export interface GrpcLinkOptions {
@@ -29,24 +29,33 @@ export interface GrpcLinkOptions {
   maxMessageBytes: number;
   /** Launched processes: keep trying to connect for this long while the process starts. */
   connectTimeoutMs: number;
+  /**
+   * Ping the component this often, even with no call open; a ping unanswered within half of
+   * it drops the connection, which breaks the stream (UNAVAILABLE) and restarts the task's link.
+   */
+  keepaliveMs: number;
   logger: Logger;
   clock: Clock;
   where: ErrorContext;
   hooks: LinkHooks;
 }
 
-/** A silent peer (a frozen machine, a dropped network) is noticed within about 15 s. */
-const KEEPALIVE_TIME_MS = 10_000;
-const KEEPALIVE_TIMEOUT_MS = 5_000;
 /** How long a transport error waits for the process's exit, whose report says more. */
 const EXIT_REPORT_WAIT_MS = 500;
 
-export function channelOptions(maxMessageBytes: number): ChannelOptions {
+/** How long a keepalive ping may go unanswered: half the interval. */
+export function keepaliveTimeoutMs(keepaliveMs: number): number {
+  return Math.max(1, Math.floor(keepaliveMs / 2));
+}
+
+export function channelOptions(maxMessageBytes: number, keepaliveMs: number): ChannelOptions {
   return {
     'grpc.max_send_message_length': maxMessageBytes,
     'grpc.max_receive_message_length': maxMessageBytes,
-    'grpc.keepalive_time_ms': KEEPALIVE_TIME_MS,
-    'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
+    // grpc-js honours any positive interval (it only caps it from above); the host's
+    // liveness check cannot see an idle stream, so these pings are what notice a frozen peer.
+    'grpc.keepalive_time_ms': keepaliveMs,
+    'grpc.keepalive_timeout_ms': keepaliveTimeoutMs(keepaliveMs),
     'grpc.keepalive_permit_without_calls': 1,
     // A launched process binds within a second or two; grpc's default first retry is 1 s.
     'grpc.initial_reconnect_backoff_ms': 100,
@@ -77,10 +86,14 @@ export class GrpcLink implements ComponentLink {
     this.lastActivity = opts.clock.now();
     this.exited = new Promise((resolve) => { this.finished = resolve; });
     const { ComponentClient } = loadComponentProto();
-    this.client = new ComponentClient(opts.address, credentials.createInsecure(), channelOptions(opts.maxMessageBytes));
+    this.client = new ComponentClient(opts.address, credentials.createInsecure(), channelOptions(opts.maxMessageBytes, opts.keepaliveMs));
     this.unsubscribe = opts.process?.onEnd((err) => this.fatal(err)) ?? (() => {});
-    if (opts.process) this.connectWhenReady();
-    else this.openStream();
+    if (opts.process) {
+      this.connectWhenReady();
+    } else {
+      this.openStream();
+      this.expectReadyWithin(opts.keepaliveMs + keepaliveTimeoutMs(opts.keepaliveMs));
+    }
   }
 
   get writable(): boolean {
@@ -133,6 +146,19 @@ export class GrpcLink implements ComponentLink {
         return;
       }
       this.openStream();
+    });
+  }
+
+  /**
+   * An address link opens its stream at once, so a refused connection fails it at once. A
+   * peer that accepts the TCP connection and never answers HTTP/2 (a frozen process) leaves it
+   * pending forever, before keepalive starts: it gets as long as keepalive gives a silent peer.
+   */
+  private expectReadyWithin(ms: number): void {
+    const deadline = new Date(Date.now() + ms);
+    this.client.waitForReady(deadline, (err) => {
+      if (this.dead || !err) return;
+      this.kill(handshakeTimeoutError(this.errorInput(), ms, err));
     });
   }
 
@@ -225,7 +251,7 @@ export class GrpcLink implements ComponentLink {
   }
 
   private errorInput(): StreamErrorInput {
-    return { address: this.opts.address, context: this.context(), maxMessageBytes: this.opts.maxMessageBytes };
+    return { address: this.opts.address, context: this.context(), maxMessageBytes: this.opts.maxMessageBytes, keepaliveMs: this.opts.keepaliveMs };
   }
 
   private context(): ErrorContext {

@@ -37,6 +37,8 @@ export class GrpcProcess {
   private readonly stdout: StderrDrain;
   private readonly listeners = new Set<(err: SquallError) => void>();
   private closing = false;
+  /** Set by kill(): the exit is on its way, so the process must not be handed out again. */
+  private killed = false;
 
   constructor(private readonly opts: GrpcProcessOptions) {
     const [file, ...args] = opts.command;
@@ -62,7 +64,7 @@ export class GrpcProcess {
   }
 
   get alive(): boolean {
-    return this.endError === undefined;
+    return !this.killed && this.endError === undefined;
   }
 
   /** Calls `fn` once if the process ends; returns the unsubscribe function. */
@@ -77,16 +79,19 @@ export class GrpcProcess {
 
   /** Kills the whole process group at once. */
   kill(): void {
+    this.killed = true;
     signalGroup(this.pid, 'SIGKILL');
   }
 
   /** SIGTERM to the process group, SIGKILL if it has not exited within `graceMs`. */
   async close(graceMs: number): Promise<void> {
     this.closing = true;
-    if (this.pid === undefined || !this.alive) return;
-    signalGroup(this.pid, 'SIGTERM');
-    if (await this.exitsWithin(graceMs)) return;
-    this.kill();
+    if (this.pid === undefined || this.endError !== undefined) return;
+    if (!this.killed) {
+      signalGroup(this.pid, 'SIGTERM');
+      if (await this.exitsWithin(graceMs)) return;
+      this.kill();
+    }
     await this.exited;
   }
 

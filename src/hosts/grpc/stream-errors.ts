@@ -5,11 +5,14 @@ import { ComponentError, type ErrorContext, type SquallError } from '../../commo
 /** The config key bounding every batch, named in errors about it. */
 export const MAX_MESSAGE_KEY = 'squall.grpc.max.message.bytes';
 export const CONNECT_TIMEOUT_KEY = 'squall.grpc.connect.timeout.secs';
+export const KEEPALIVE_KEY = 'squall.grpc.keepalive.secs';
 
 export interface StreamErrorInput {
   address: string;
   context: ErrorContext;
   maxMessageBytes: number;
+  /** Ping interval of the connection (a ping unanswered for half of it drops the connection). */
+  keepaliveMs: number;
 }
 
 export function statusName(code: number): string {
@@ -37,8 +40,13 @@ export function streamError(err: Partial<ServiceError>, at: StreamErrorInput): S
       ...opts, hint: `raise ${MAX_MESSAGE_KEY} or emit smaller tuples; the tuples in flight were failed and will be replayed`,
     });
   }
-  return new ComponentError('E_GRPC_STREAM', `the gRPC stream to the component at ${at.address} broke: ${name}: ${details}`, {
-    ...opts, hint: 'the component process died, closed the stream or became unreachable; Squall reconnects with backoff',
+  // grpc-js reports an unanswered keepalive ping, the only sign of a frozen peer or a silent
+  // network, as a bare "Connection dropped": say which mechanism and which key are involved.
+  const dropped = code === Status.UNAVAILABLE && /^Connection dropped$/i.test(details)
+    ? ` (the connection closed, or a keepalive ping went unanswered for ${at.keepaliveMs / 2000} s; ${KEEPALIVE_KEY} is ${at.keepaliveMs / 1000})`
+    : '';
+  return new ComponentError('E_GRPC_STREAM', `the gRPC stream to the component at ${at.address} broke: ${name}: ${details}${dropped}`, {
+    ...opts, hint: 'the component process died, closed the stream, froze or became unreachable; Squall reconnects with backoff',
   });
 }
 
@@ -53,6 +61,14 @@ export function connectTimeoutError(at: StreamErrorInput, timeoutMs: number, cau
   return new ComponentError('E_GRPC_CONNECT', `the gRPC component did not accept connections at ${at.address} within ${timeoutMs / 1000} s (${CONNECT_TIMEOUT_KEY})`, {
     context: at.context, cause, retriable: true,
     hint: `the component must listen on the address in SQUALL_GRPC_ADDRESS; if it starts slowly, raise ${CONNECT_TIMEOUT_KEY}`,
+  });
+}
+
+/** A `grpc: {address}` peer took the TCP connection but never completed the HTTP/2 handshake. */
+export function handshakeTimeoutError(at: StreamErrorInput, timeoutMs: number, cause: unknown): SquallError {
+  return new ComponentError('E_GRPC_CONNECT', `the gRPC component at ${at.address} did not complete the connection within ${timeoutMs / 1000} s (1.5 x ${KEEPALIVE_KEY})`, {
+    context: at.context, cause, retriable: true,
+    hint: 'something accepts connections there but does not answer: a frozen or overloaded process, or not a gRPC server; Squall retries with backoff',
   });
 }
 
