@@ -406,7 +406,9 @@ export class Runtime {
   private reportError(task: TaskState, err: unknown): void {
     task.stats.errors++;
     const where = err instanceof SquallError ? formatContext(err.context) : '';
-    const message = (err instanceof Error ? err.message : String(err)) + (where ? ` (${where})` : '');
+    // The hint travels with the message: describe and the log are where a user reads it.
+    const hint = err instanceof SquallError && err.hint ? `; next: ${err.hint}` : '';
+    const message = (err instanceof Error ? err.message : String(err)) + (where ? ` (${where})` : '') + hint;
     const list = this.errors.get(task.componentId) ?? [];
     list.push({ time: this.clock.now(), task: task.taskId, message });
     if (list.length > MAX_ERRORS_KEPT) list.shift();
