@@ -18,7 +18,7 @@ import { freeLoopbackPort } from '../../src/hosts/grpc/free-port.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { compilePlan } from '../../src/topology/plan.js';
 import {
-  alive, assertExact, errorsOf, expectedCounts, launched, readPid, SENTENCES, startService, topology, type Service,
+  alive, assertExact, errorsOf, expectedCounts, launched, readPid, SENTENCES, SERVE, startService, topology, type Service,
 } from '../fixtures/grpc/harness.js';
 import { board, makeSpec, waitFor } from '../helpers/spec.js';
 
@@ -138,6 +138,55 @@ describe('gRPC component liveness', { concurrency: 1 }, () => {
     } finally {
       await rt.close();
       await service.stop();
+    }
+  });
+  test('a launched spout frozen while idle: keepalive breaks the stream, the reconnect times out within a keepalive window, a fresh process takes over', { timeout: 90_000 }, async (t) => {
+    const key = 'grpc-frozen-launched-idle';
+    const batch = 30;
+    const state = mkdtempSync(join(tmpdir(), 'squall-grpc-'));
+    const events = (): string[] => {
+      try {
+        return readFileSync(join(state, 'events'), 'utf8').split('\n').filter(Boolean);
+      } catch {
+        return [];
+      }
+    };
+    const acks = (): string[] => events().filter((e) => e.startsWith('ack '));
+    const spec = makeSpec(key, [{ id: 'sentences', outputs: ['sentence'] }], [
+      { id: 'split', export: 'SplitBolt', outputs: ['word'], inputs: [{ from: 'sentences' }] },
+      { id: 'count', export: 'CountBolt', args: [key], outputs: ['word', 'count'], inputs: [{ from: 'split', grouping: { type: 'fields', fields: ['word'] } }] },
+    ], {
+      'topology.max.spout.pending': 10,
+      'squall.grpc.keepalive.secs': 2,
+      'topology.subprocess.timeout.secs': 600,
+    });
+    spec.spouts[0]!.impl = { kind: 'grpc', command: [process.execPath, '--import', 'tsx', SERVE, 'batch-spout', state, String(batch)] };
+    const plan = compilePlan(spec);
+    const rt = await Runtime.create({ plan, factory: createHostFactory({ baseEnv: process.env }), logger: new MemoryLogger() });
+    let frozen = 0;
+    try {
+      rt.start();
+      await waitFor(() => acks().length === batch, 30_000, 'the first batch acked');
+      rt.deactivate();
+      await waitFor(() => events().includes('deactivate'), 10_000, 'the spout deactivated');
+      const pid = /serving pid (\d+)/.exec(events().join('\n'));
+      frozen = pid ? Number(pid[1]) : 0;
+      assert.ok(frozen > 0, 'the spout process recorded its pid');
+      process.kill(frozen, 'SIGSTOP');
+      const frozenAt = Date.now();
+      const reconnectTimedOut = /did not complete the connection within 3 s \(1.5 x squall.grpc.keepalive.secs\)/;
+      await waitFor(() => reconnectTimedOut.test(errorsOf(rt, 'sentences')), 30_000, 'the reconnect to the frozen process timed out');
+      t.diagnostic(`frozen launched process given up ${Date.now() - frozenAt} ms after SIGSTOP`);
+      await waitFor(() => !alive(frozen), 10_000, 'the frozen process killed (SIGKILL to its group)');
+      await waitFor(() => events().filter((e) => e === 'open').length >= 2, 30_000, 'a fresh process opened a stream');
+      rt.activate();
+      await waitFor(() => acks().length === 2 * batch, 30_000, 'the second batch acked').catch((err: unknown) => {
+        throw new Error(`${String(err)}; events: ${events().filter((e) => !e.startsWith('ack ')).join(' | ')}; acks ${acks().length}; errors: ${errorsOf(rt, 'sentences')}`);
+      });
+      assert.deepEqual(events().filter((e) => e.startsWith('fail ')), [], 'nothing was in flight, nothing failed');
+    } finally {
+      await rt.close();
+      if (frozen > 0) tryKill(frozen, 'SIGCONT');
     }
   });
 });

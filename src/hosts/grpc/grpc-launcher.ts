@@ -45,6 +45,7 @@ export class GrpcLauncher implements LinkLauncher {
   }
 
   async open({ where, hooks }: LinkRequest): Promise<OpenedLink> {
+    const reused = this.process?.alive === true;
     const process = 'command' in this.target ? await this.liveProcess(this.target, where) : undefined;
     if (this.disposed) throw new IllegalStateError('the task closed while its gRPC link was opening', { context: where });
     const address = process?.address ?? (this.target as { address: string }).address;
@@ -52,7 +53,10 @@ export class GrpcLauncher implements LinkLauncher {
       address,
       ...(process ? { process } : {}),
       maxMessageBytes: this.maxMessageBytes,
-      connectTimeoutMs: this.connectTimeoutMs,
+      // A process that served before needs no start-up time: if it does not take a new
+      // connection within a keepalive window it is frozen, and a fresh one is better.
+      connectTimeoutMs: process && reused ? Math.min(this.connectTimeoutMs, 1.5 * this.keepaliveMs) : this.connectTimeoutMs,
+      reconnect: process !== undefined && reused,
       keepaliveMs: this.keepaliveMs,
       logger: this.req.logger,
       clock: this.req.clock,

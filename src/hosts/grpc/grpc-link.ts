@@ -29,6 +29,8 @@ export interface GrpcLinkOptions {
   maxMessageBytes: number;
   /** Launched processes: keep trying to connect for this long while the process starts. */
   connectTimeoutMs: number;
+  /** The launched process served a stream before: a timeout means it is frozen, not slow to start. */
+  reconnect?: boolean;
   /**
    * Ping the component this often, even with no call open; a ping unanswered within half of
    * it drops the connection, which breaks the stream (UNAVAILABLE) and restarts the task's link.
@@ -142,7 +144,8 @@ export class GrpcLink implements ComponentLink {
       if (this.dead) return;
       if (err) {
         // A process that never listens is of no use; the next attempt starts a fresh one.
-        this.kill(connectTimeoutError(this.errorInput(), this.opts.connectTimeoutMs, err));
+        const ms = this.opts.connectTimeoutMs;
+        this.kill(this.opts.reconnect ? handshakeTimeoutError(this.errorInput(), ms, err) : connectTimeoutError(this.errorInput(), ms, err));
         return;
       }
       this.openStream();

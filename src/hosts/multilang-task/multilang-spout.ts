@@ -26,6 +26,8 @@ export class MultilangSpout extends MultilangTask implements Spout {
   private readonly outstanding: Command[] = [];
   /** Ids the current child emitted and still owes an ack/fail for; others are from a dead child. */
   private live = new Set<unknown>();
+  /** What the runtime last asked for; a restarted child is told again. */
+  private active = false;
 
   constructor(req: ComponentRequest, launcher: LinkLauncher) {
     super(req, launcher);
@@ -50,10 +52,12 @@ export class MultilangSpout extends MultilangTask implements Spout {
   }
 
   activate(): void {
+    this.active = true;
     if (this.state === 'running') this.enqueue({ name: 'activate', id: '' });
   }
 
   deactivate(): void {
+    this.active = false;
     if (this.state === 'running') this.enqueue({ name: 'deactivate', id: '' });
   }
 
@@ -85,6 +89,15 @@ export class MultilangSpout extends MultilangTask implements Spout {
   }
 
   protected onHeartbeat(): void {}
+
+  /**
+   * A restarted child is a new spout: as Storm's executor does for a new worker, tell it the
+   * topology is active. Without this a child that waits for activate() would stay idle, and an
+   * activate() that arrived while the child was restarting would be lost.
+   */
+  protected override onRunning(first: boolean): void {
+    if (!first && this.active) this.enqueue({ name: 'activate', id: '' });
+  }
 
   protected awaitingChild(): boolean {
     return this.outstanding.length > 0;

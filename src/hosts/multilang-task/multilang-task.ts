@@ -80,6 +80,8 @@ export abstract class MultilangTask {
   protected abstract onHeartbeat(): void;
   /** True while the component owes an answer (spouts: a command is outstanding). */
   protected abstract awaitingChild(): boolean;
+  /** A child finished its handshake; `first` is false for every restart. */
+  protected onRunning(_first: boolean): void {}
   /** Reports an error against this task. */
   protected abstract report(err: SquallError): void;
 
@@ -124,6 +126,7 @@ export abstract class MultilangTask {
       this.logger.debug(`component started`, { pid: msg.pid, extensions: agreed });
       this.handshake?.resolve();
       this.handshake = undefined;
+      this.onRunning(this.attempt === 1);
       this.req.wake();
       return;
     }
