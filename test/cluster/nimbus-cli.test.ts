@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -15,6 +14,7 @@ import { describeError, SquallError } from '../../src/common/errors.js';
 import { ClusterState } from '../../src/coordination/cluster-state.js';
 import { ZooKeeperStateStore } from '../../src/coordination/zk-store.js';
 import { NimbusClient } from '../../src/rpc/client.js';
+import { freePort } from '../helpers/processes.js';
 import { startZooKeeper, type ZkServer } from '../helpers/zookeeper.js';
 
 let zk: ZkServer;
@@ -28,17 +28,6 @@ function run(args: string[], signal: AbortSignal): Promise<void> {
   registerNimbus(program, { env: {}, signal, stdout: () => undefined });
   // Runs in this directory, where no squall.yaml exists: flags say everything.
   return program.parseAsync(['node', 'squall', 'nimbus', '--log-level', 'error', ...args]).then(() => undefined);
-}
-
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
 }
 
 describe('squall nimbus', () => {
@@ -74,7 +63,7 @@ describe('squall nimbus', () => {
   });
 
   test('ZooKeeper unreachable: one line of cause and a next step, no stack', async () => {
-    const port = await closedPort();
+    const port = await freePort(); // nothing listens on it
     const err = await run([
       '--port', '0', '--local-dir', join(scratch, 'unreachable'),
       '-c', 'storm.zookeeper.servers=[127.0.0.1]', '-c', `storm.zookeeper.port=${port}`, '-c', 'storm.zookeeper.connection.timeout=500',

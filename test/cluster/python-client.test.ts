@@ -8,70 +8,30 @@
  * leaving no topology and no worker behind.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadTopologyFile } from '../../src/local/load-topology.js';
 import { listPackageFiles } from '../../src/packages/create-package.js';
 import { inspectPackage, safeExtract } from '../../src/packages/safe-extract.js';
-import { CLI, ROOT } from '../helpers/cli.js';
+import { ROOT } from '../helpers/cli.js';
+import { withDevCluster } from '../helpers/dev-cluster.js';
+import { processesUnder, runProgram, type ProgramResult } from '../helpers/processes.js';
+import { ensurePythonSdk, VENV_PYTHON as PYTHON } from '../helpers/python-grpc.js';
 import { waitFor } from '../helpers/spec.js';
 
-const PYTHON = join(ROOT, '.cache', 'grpc', 'venv', 'bin', 'python');
 const EXAMPLE = join(ROOT, 'python-examples', 'submit-and-watch', 'submit_and_watch.py');
 const scratch = mkdtempSync(join(tmpdir(), 'squall-python-client-'));
 
-interface Output { code: number | null; stdout: string; stderr: string }
-
 /** Runs a program from the repository root without PYTHONPATH, so the installed squall is used. */
-function run(cmd: string, args: string[], timeoutMs: number): Promise<Output> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' };
-    delete env.PYTHONPATH;
-    const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function run(cmd: string, args: string[], timeoutMs: number): Promise<ProgramResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' };
+  delete env.PYTHONPATH;
+  return runProgram(cmd, args, { env, timeoutMs });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function processesUnder(path: string): number[] {
-  const out: number[] = [];
-  for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-    try {
-      if (readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(path) || readlinkSync(`/proc/${p}/cwd`).startsWith(path)) out.push(Number(p));
-    } catch {
-      // gone
-    }
-  }
-  return out.filter((p) => p !== process.pid);
-}
-
-before(async () => {
-  const install = await run('bash', ['scripts/install-python-sdk.sh'], 600_000);
-  assert.equal(install.code, 0, `scripts/install-python-sdk.sh failed:\n${install.stdout}${install.stderr}`);
-}, { timeout: 620_000 });
+before(ensurePythonSdk, { timeout: 620_000 });
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 test('the Python client\'s unit tests pass against the installed package, none skipped', { timeout: 120_000 }, async () => {
@@ -124,19 +84,10 @@ test('a Python topology packed by Python carries the spec squall submit generate
 
 test('submit-and-watch on a dev cluster: submits, lists, waits for acks, prints stats, kills; nothing left', { timeout: 240_000 }, async () => {
   const dir = mkdtempSync(join(scratch, 'cluster-'));
-  const [zkPort, nimbusPort, slotBase] = [await freePort(), await freePort(), 30_000 + Math.floor(Math.random() * 20_000)];
-  const cluster = spawn(process.execPath, [CLI, 'dev-cluster', '--dir', dir, '--slot-ports-from', String(slotBase),
-    '-c', `storm.zookeeper.port=${zkPort}`, '-c', `nimbus.grpc.port=${nimbusPort}`], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  cluster.stdout.on('data', (d: Buffer) => { log += d.toString(); });
-  cluster.stderr.on('data', (d: Buffer) => { log += d.toString(); });
-  const exited = new Promise<number | null>((resolve) => cluster.on('exit', (code) => resolve(code)));
-  try {
-    await waitFor(() => log.includes('Ctrl-C stops everything'), 90_000, `dev cluster up:\n${log}`);
-    const nimbus = `127.0.0.1:${nimbusPort}`;
+  await withDevCluster(dir, 90_000, async ({ nimbus, log }) => {
     const r = await run(PYTHON, [EXAMPLE, '--nimbus', nimbus, '--acked', '1000', '--timeout', '120'], 180_000);
     const out = r.stdout;
-    assert.equal(r.code, 0, `${out}${r.stderr}\n--- dev cluster:\n${log}`);
+    assert.equal(r.code, 0, `${out}${r.stderr}\n--- dev cluster:\n${log()}`);
     assert.match(out, new RegExp(`^cluster: 1 nimbus \\(leader ${nimbus.replace(/\./g, '\\.')}\\), 2 supervisors, 4 worker slots free$`, 'm'));
     assert.match(out, /^submitted wordcount as wordcount-1-\d+ \(package \d+ bytes\)$/m);
     assert.match(out, /^listed: wordcount ACTIVE, 2 workers, 7 executors, 7 tasks$/m);
@@ -152,9 +103,5 @@ test('submit-and-watch on a dev cluster: submits, lists, waits for acks, prints 
     const unreachable = await run(PYTHON, [EXAMPLE, '--nimbus', '127.0.0.1:1'], 30_000);
     assert.equal(unreachable.code, 1);
     assert.match(unreachable.stderr, /^error: cannot reach nimbus at 127\.0\.0\.1:1: connection refused/m);
-  } finally {
-    cluster.kill('SIGINT');
-  }
-  assert.equal(await exited, 0, log);
-  await waitFor(() => processesUnder(dir).length === 0, 15_000, 'no ZooKeeper, worker or component left');
+  });
 });

@@ -4,9 +4,11 @@
  * fixtures' ledgers, and finding the processes a run left behind.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, ROOT } from './cli.js';
+
+export { alive, processesUnder } from './processes.js';
 
 export const VENV_BIN = join(ROOT, '.cache', 'grpc', 'venv', 'bin');
 export const VENV_PYTHON = join(VENV_BIN, 'python');
@@ -106,30 +108,6 @@ export function unevenAcks(ledger: SpoutLedger, n: number): string[] {
   for (let i = 0; i < n; i++) if (ledger.acked.get(`m${i}`) !== 1) bad.push(`m${i}: acked ${ledger.acked.get(`m${i}`) ?? 0} times`);
   for (const id of ledger.acked.keys()) if (!/^m\d+$/.test(id) || Number(id.slice(1)) >= n) bad.push(`unknown id ${id} acked`);
   return bad;
-}
-
-/** Live processes whose command line names `path` or whose working directory is under it (not this one). */
-export function processesUnder(path: string): number[] {
-  const pids: number[] = [];
-  for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-    try {
-      if (readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.startsWith('Z')) continue;
-      const cmdline = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-      if (cmdline.includes(path) || readlinkSync(`/proc/${p}/cwd`).startsWith(path)) pids.push(Number(p));
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return pids.filter((p) => p !== process.pid);
-}
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z');
-  } catch {
-    return false;
-  }
 }
 
 /** The environment a process was started with (our own processes only). */

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ZooKeeperStateStore } from '../../src/coordination/zk-store.js';
 import { CLI, ROOT, runCli } from '../helpers/cli.js';
+import { freePort } from '../helpers/processes.js';
 
 const children = new Set<ChildProcessWithoutNullStreams>();
 /** Data dirs of servers started here: a failed test must not leave their java running. */
@@ -49,17 +50,6 @@ async function startCli(args: string[], ready: RegExp, opts: { ownGroup?: boolea
     await new Promise((r) => setTimeout(r, 50));
   }
   return { child, stdout: () => out, stderr: () => err, exited };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
 }
 
 /** Pids of ZooKeeper servers whose command line names `dir` (zoo.cfg lives in the data dir). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runWordCount } from '../helpers/cli.js';
 
 interface JsonStats {
   topology: string;
@@ -89,17 +89,8 @@ test('a shell component whose command does not exist: named component, exit 2, n
 });
 
 test("the README's first command: the Python word count prints correct final counts", { timeout: 60_000 }, async () => {
-  const r = await runCli(['run', 'python-examples/wordcount/topology.yaml', '--duration', '4s']);
-  assert.equal(r.code, 0, r.stderr);
-  const counts = new Map<string, number>();
-  for (const line of r.stderr.split('\n')) {
-    const at = line.indexOf('final counts: ');
-    if (at < 0) continue;
-    for (const pair of line.slice(at + 'final counts: '.length).trim().split(' ')) {
-      const [w, n] = pair.split('=');
-      counts.set(w!, Number(n));
-    }
-  }
+  const r = await runWordCount('python-examples/wordcount/topology.yaml');
+  const counts = r.counts;
   assert.equal(counts.size, 27, `27 distinct words in the final counts:\n${r.stderr}`);
   assert.equal(counts.get('the'), 800);
   assert.equal(counts.get('and'), 400);

@@ -3,7 +3,6 @@
  * the Python examples run end to end under the local runtime.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -12,23 +11,10 @@ import { loadTopologyFile } from '../../src/local/load-topology.js';
 import { runLocal } from '../../src/local/local-mode.js';
 import type { ComponentStats } from '../../src/runtime/stats.js';
 import { ROOT } from '../helpers/cli.js';
+import { runProgram, type ProgramResult } from '../helpers/processes.js';
 
-interface Output { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
-
-function run(cmd: string, args: string[], timeoutMs: number): Promise<Output> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+function run(cmd: string, args: string[], timeoutMs: number): Promise<ProgramResult> {
+  return runProgram(cmd, args, { env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' }, timeoutMs });
 }
 
 function hasProgram(name: string): boolean {

@@ -16,7 +16,7 @@ import { loadTopologyFile } from '../../src/local/load-topology.js';
 import { createPackage } from '../../src/packages/create-package.js';
 import { safeExtract } from '../../src/packages/safe-extract.js';
 import type { TopologySpec } from '../../src/topology/spec.js';
-import { ROOT, runCli } from '../helpers/cli.js';
+import { ROOT, runCli, runWordCount } from '../helpers/cli.js';
 
 const WORDCOUNT = join(ROOT, 'python-examples', 'wordcount');
 const dir = mkdtempSync(join(tmpdir(), 'squall-dsl-'));
@@ -161,17 +161,8 @@ test('the package squall submit builds holds the generated spec, which loads wit
 });
 
 test('squall run topology.py: the same final counts as the YAML word count', { timeout: 60_000 }, async () => {
-  const r = await runCli(['run', 'python-examples/wordcount/topology.py', '--duration', '4s']);
-  assert.equal(r.code, 0, r.stderr);
-  const counts = new Map<string, number>();
-  for (const line of r.stderr.split('\n')) {
-    const at = line.indexOf('final counts: ');
-    if (at < 0) continue;
-    for (const pair of line.slice(at + 'final counts: '.length).trim().split(' ')) {
-      const [w, n] = pair.split('=');
-      counts.set(w!, Number(n));
-    }
-  }
+  const r = await runWordCount('python-examples/wordcount/topology.py');
+  const counts = r.counts;
   const readme = readFileSync(join(WORDCOUNT, 'README.md'), 'utf8');
   const expected = new Map(/^(a=\d+ .*)$/m.exec(readme)![1]!.split(' ').map((p) => [p.split('=')[0]!, Number(p.split('=')[1])]));
   assert.deepEqual(new Map([...counts].sort()), new Map([...expected].sort()), r.stderr);

@@ -5,41 +5,21 @@
  * python-examples/grpc-bolt under Squall's own gRPC host.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { MemoryLogger } from '../../src/common/logger.js';
 import { loadTopologyFile } from '../../src/local/load-topology.js';
 import { runLocal } from '../../src/local/local-mode.js';
 import { ROOT } from '../helpers/cli.js';
+import { runProgram } from '../helpers/processes.js';
+import { ensurePythonSdk, VENV_BIN, VENV_PYTHON } from '../helpers/python-grpc.js';
 
-const VENV_PYTHON = join(ROOT, '.cache', 'grpc', 'venv', 'bin', 'python');
-
-/** Installs multilang/python[grpc] into the venv (idempotent); fails loudly, never skips. */
-function ensurePythonSdk(): void {
-  try {
-    execFileSync(join(ROOT, 'scripts', 'install-python-sdk.sh'), { stdio: 'pipe', timeout: 600_000 });
-  } catch (err) {
-    const e = err as { stderr?: Buffer; stdout?: Buffer };
-    throw new Error(`cannot install the Python SDK (scripts/install-python-sdk.sh):\n${e.stdout?.toString() ?? ''}${e.stderr?.toString() ?? ''}`);
-  }
-}
-
-function runUnittest(args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
+/** Runs the venv's python from the repository root without PYTHONPATH; stdout and stderr as one output. */
+async function runUnittest(args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: '1' };
   delete env.PYTHONPATH;
-  return new Promise((resolve, reject) => {
-    const child = spawn(VENV_PYTHON, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
+  const r = await runProgram(VENV_PYTHON, args, { env, timeoutMs });
+  return { code: r.code, output: `${r.stdout}${r.stderr}` };
 }
 
 before(ensurePythonSdk, { timeout: 900_000 });
@@ -57,7 +37,7 @@ test('python-examples/grpc-bolt: a Python gRPC bolt launched per task between st
   const loaded = await loadTopologyFile(join(ROOT, 'python-examples', 'grpc-bolt', 'topology.yaml'));
   const logger = new MemoryLogger();
   // `python3` in the topology must be the interpreter that has squall[grpc] installed.
-  const env = { ...process.env, PATH: `${join(ROOT, '.cache', 'grpc', 'venv', 'bin')}:${process.env.PATH ?? ''}` };
+  const env = { ...process.env, PATH: `${VENV_BIN}:${process.env.PATH ?? ''}` };
   const result = await runLocal({ plan: loaded.plan, durationMs: 3000, drainTimeoutMs: 10_000, env, logger });
   const msgs = logger.records.map((r) => r.msg);
   const dump = logger.records.map((r) => `${r.level}: ${r.msg}`).join('\n');

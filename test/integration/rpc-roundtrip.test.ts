@@ -17,22 +17,13 @@ import type {
   CallContext, ClusterSummary, KillTopologyRequest, NimbusHandlers, PackageMetadata, RebalanceTopologyRequest,
   SubmitTopologyRequest, SupervisorHeartbeat, TopologyDetails, TopologySummary,
 } from '../../src/rpc/types.js';
+import { pollUntil, tcpHandles } from '../helpers/turns.js';
 
 const BIG = 2 ** 40 + 7;            // beyond 2^32: must survive as an exact number
 const BIGGEST = Number.MAX_SAFE_INTEGER;
 
-/** Polls a condition across event-loop turns; the cap only turns a hang into a clear failure. */
-async function waitFor(cond: () => boolean, what: string, capMs = 10_000): Promise<void> {
-  const start = performance.now();
-  while (!cond()) {
-    if (performance.now() - start > capMs) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-function tcpHandles(): number {
-  return process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap' || r === 'TCPServerWrap').length;
-}
+/** Polls a condition every 5 ms; the 10 s cap only turns a hang into a clear failure. */
+const waitFor = (cond: () => boolean, what: string): Promise<void> => pollUntil(cond, what, 10_000, 5);
 
 const summary: TopologySummary = {
   id: 'wordcount-1-1700000000', name: 'wordcount', status: 'REBALANCING', uptimeSecs: BIG,

@@ -12,12 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { SquallError, TopologyValidationError, UsageError } from '../../src/common/errors.js';
-import { ClusterState } from '../../src/coordination/cluster-state.js';
-import { InMemoryStateStore } from '../../src/coordination/memory-store.js';
-import { InMemoryZooKeeper } from '../../src/coordination/memory-tree.js';
-import { Nimbus } from '../../src/nimbus/nimbus.js';
 import { RpcError } from '../../src/rpc/errors.js';
 import { DEFAULT_NIMBUS_ADDRESS, SquallClient, spoutAcked } from '../../src/sdk/client.js';
+import { startMemoryNimbus } from '../helpers/memory-nimbus.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'squall-sdk-client-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -27,25 +24,14 @@ const INVALID = new URL('../fixtures/invalid.yaml', import.meta.url).pathname;
 
 /** A nimbus on an in-memory tree with two registered supervisors, and a SquallClient on it. */
 async function cluster() {
-  const tree = new InMemoryZooKeeper();
-  const stores: InMemoryStateStore[] = [];
-  const open = async (): Promise<InMemoryStateStore> => {
-    const s = await InMemoryStateStore.create({ tree });
-    stores.push(s);
-    return s;
-  };
-  const localDir = mkdtempSync(join(scratch, 'nimbus-'));
-  const nimbus = await Nimbus.start({ store: await open(), localDir, port: 0 });
-  for (const [id, host] of [['sup-a', 'host-a'], ['sup-b', 'host-b']] as const) {
-    await (await ClusterState.create(await open())).registerSupervisor({ id, host, ports: [6700, 6701], usedPorts: [], address: host, version: '0.1.0', startedAtMs: Date.now() });
-  }
-  const client = await SquallClient.connect({ nimbus: nimbus.address });
+  const memory = await startMemoryNimbus(scratch);
+  for (const [id, host] of [['sup-a', 'host-a'], ['sup-b', 'host-b']] as const) await memory.addSupervisor(id, host, [6700, 6701]);
+  const client = await SquallClient.connect({ nimbus: memory.nimbus.address });
   return {
-    nimbus, client, localDir,
+    nimbus: memory.nimbus, client, localDir: memory.localDir,
     async [Symbol.asyncDispose](): Promise<void> {
       await client.close();
-      await nimbus.close();
-      for (const s of stores) await s.close();
+      await memory[Symbol.asyncDispose]();
     },
   };
 }

@@ -15,26 +15,13 @@ import { SerializationError, TransportError } from '../../src/transport/errors.j
 import { encodeBackpressure, encodeHello, encodeTuples, type DecodedTuple, type TupleLike } from '../../src/transport/frame-codec.js';
 import { TcpRemoteTransport } from '../../src/transport/remote.js';
 import { TransportServer, type TransportServerOptions } from '../../src/transport/server.js';
+import { pollUntil as waitFor, tcpHandles, turn } from '../helpers/turns.js';
 
 const TOPOLOGY = 'faults-1';
 const TOKEN = 'tok-3f9a';
 
-async function waitFor(cond: () => boolean, what: string, capMs = 30_000): Promise<void> {
-  const start = performance.now();
-  while (!cond()) {
-    if (performance.now() - start > capMs) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
-const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
-
 function tuple(i: number, destTask = 1, payload = ''): TupleLike {
   return { destTask, sourceComponent: 'spout', sourceStreamId: 'default', sourceTask: 9, values: [i, payload], anchors: [i, 1, 2] };
-}
-
-function tcpHandles(): number {
-  return process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap' || r === 'TCPServerWrap').length;
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {

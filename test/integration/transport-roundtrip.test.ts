@@ -15,21 +15,10 @@ import type { DecodedTuple } from '../../src/transport/frame-types.js';
 import { TcpRemoteTransport, type WorkerAddress } from '../../src/transport/remote.js';
 import { TransportServer, type TuplesHandler } from '../../src/transport/server.js';
 import { board, makeSpec } from '../helpers/spec.js';
+import { pollUntil as waitFor, tcpHandles, turn } from '../helpers/turns.js';
 
 const TOPOLOGY = 'roundtrip-1';
 const FIELDS = new Fields(['i', 'text', 'big', 'bytes', 'nested', 'huge']);
-
-/** Polls a condition across event-loop turns; the cap only turns a hang into a clear failure. */
-async function waitFor(cond: () => boolean, what: string, capMs = 30_000): Promise<void> {
-  const start = performance.now();
-  while (!cond()) {
-    if (performance.now() - start > capMs) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
-/** Lets pending I/O run without waiting for time to pass. */
-const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 function valuesFor(i: number): unknown[] {
   const bytes = new Uint8Array(i % 17);
@@ -60,10 +49,6 @@ function normalise(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(normalise);
   if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalise(x)]));
   return v;
-}
-
-function tcpHandles(): number {
-  return process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap' || r === 'TCPServerWrap').length;
 }
 
 async function server(onTuples: TuplesHandler, workerId = 'receiver'): Promise<TransportServer> {
