@@ -61,7 +61,8 @@ async function devCluster(flags: DevClusterFlags, ctx: CliContext): Promise<void
   const nimbus = await Nimbus.start({
     store: nimbusStore, logger: logger.child({ role: 'nimbus' }), host: config.nimbus.host, port: config.nimbus.grpcPort,
     localDir: join(base, 'nimbus'), monitorFreqMs: config.nimbus.monitorFreqMs, taskTimeoutMs: config.nimbus.taskTimeoutMs,
-    supervisorTimeoutMs: config.nimbus.supervisorTimeoutMs, env: ctx.env,
+    supervisorTimeoutMs: config.nimbus.supervisorTimeoutMs, inboxExpirationMs: config.nimbus.inboxExpirationMs,
+    cleanupInboxFreqMs: config.nimbus.cleanupInboxFreqMs, env: ctx.env,
   });
   closer.defer(() => nimbus.close());
   const slotPorts: number[] = [];

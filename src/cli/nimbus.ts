@@ -68,6 +68,8 @@ async function runNimbus(flags: NimbusFlags, ctx: CliContext): Promise<void> {
       taskTimeoutMs: config.nimbus.taskTimeoutMs,
       supervisorTimeoutMs: config.nimbus.supervisorTimeoutMs,
       maxPackageBytes: config.nimbus.maxPackageBytes,
+      inboxExpirationMs: config.nimbus.inboxExpirationMs,
+      cleanupInboxFreqMs: config.nimbus.cleanupInboxFreqMs,
       env: ctx.env,
     });
     process.stderr.write(`nimbus ${nimbus.id} listening on ${nimbus.address} (ZooKeeper ${config.zookeeper.connectString}${config.zookeeper.root}); press Ctrl-C to stop\n`);

@@ -45,6 +45,8 @@ export const CLUSTER_CONFIG_KEYS: Readonly<Record<string, ClusterKeySpec>> = {
   'nimbus.monitor.freq.secs': { kind: 'secs', default: 10, doc: 'period of Nimbus\'s check for dead workers and supervisors, in seconds' },
   'nimbus.task.timeout.secs': { kind: 'secs', default: 30, doc: 'Nimbus reassigns executors whose worker has not heartbeated for this long' },
   'nimbus.supervisor.timeout.secs': { kind: 'secs', default: 60, doc: 'Nimbus drops a supervisor that has not heartbeated for this long' },
+  'nimbus.inbox.jar.expiration.secs': { kind: 'secs', default: 3600, doc: 'Nimbus deletes an uploaded package that no submit has used for this long (and no topology uses)', storm: 'Storm\'s inbox holds uploaded jars; Squall\'s holds uploaded topology packages' },
+  'nimbus.cleanup.inbox.freq.secs': { kind: 'secs', default: 600, doc: 'how often Nimbus looks for uploaded packages past nimbus.inbox.jar.expiration.secs' },
   'nimbus.max.package.bytes': { kind: 'bytes', default: 256 * MIB, min: 1024, doc: 'largest topology package Nimbus accepts, in bytes (256 MiB)', storm: 'Storm bounds uploads by nimbus.thrift.max_buffer_size and blobstore settings' },
   'supervisor.slots.ports': { kind: 'ports', default: [6700, 6701, 6702, 6703], doc: 'one worker slot per port on this supervisor' },
   'supervisor.host': { kind: 'host', default: '127.0.0.1', doc: 'address the supervisor and its workers bind' },
@@ -69,7 +71,7 @@ export const STORM_DAEMON_KEYS_WITHOUT_EFFECT: readonly string[] = [
   'storm.scheduler', 'storm.cluster.state.store', 'storm.health.check.dir', 'java.library.path',
   'nimbus.childopts', 'supervisor.childopts', 'worker.childopts', 'worker.gc.childopts', 'worker.heap.memory.mb',
   'nimbus.thrift.max_buffer_size', 'nimbus.thrift.threads', 'nimbus.code.sync.freq.secs',
-  'nimbus.inbox.jar.expiration.secs', 'nimbus.task.launch.secs', 'nimbus.blobstore.class',
+  'nimbus.task.launch.secs', 'nimbus.blobstore.class',
   'supervisor.thrift.port', 'supervisor.blobstore.class', 'supervisor.memory.capacity.mb', 'supervisor.cpu.capacity',
   'supervisor.run.worker.as.user', 'ui.', 'logviewer.', 'drpc.', 'pacemaker.', 'dev.zookeeper.path',
 ];

@@ -35,6 +35,10 @@ export interface NimbusSettings {
   taskTimeoutMs: number;
   supervisorTimeoutMs: number;
   maxPackageBytes: number;
+  /** nimbus.inbox.jar.expiration.secs in ms. */
+  inboxExpirationMs: number;
+  /** nimbus.cleanup.inbox.freq.secs in ms. */
+  cleanupInboxFreqMs: number;
 }
 
 /** Supervisor settings (supervisor.*). */
@@ -103,6 +107,7 @@ export function buildClusterConfig(values: Values, ctx: { cwd: string; file: str
       seeds: v('nimbus.seeds'), addresses: addresses(v('nimbus.seeds'), v('nimbus.grpc.port')), host: v('nimbus.host'),
       grpcPort: v('nimbus.grpc.port'), monitorFreqMs: ms('nimbus.monitor.freq.secs'), taskTimeoutMs: ms('nimbus.task.timeout.secs'),
       supervisorTimeoutMs: ms('nimbus.supervisor.timeout.secs'), maxPackageBytes: v('nimbus.max.package.bytes'),
+      inboxExpirationMs: ms('nimbus.inbox.jar.expiration.secs'), cleanupInboxFreqMs: ms('nimbus.cleanup.inbox.freq.secs'),
     },
     supervisor: {
       id, host, advertisedHost, slotPorts: v('supervisor.slots.ports'),

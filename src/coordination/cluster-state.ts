@@ -13,7 +13,7 @@ import { systemClock, type Clock } from '../common/clock.js';
 import { silentLogger, type Logger } from '../common/logger.js';
 import { claimEphemeral } from './ephemeral-claim.js';
 import { decodeRecord, encodeRecord, type RecordCodec } from './envelope.js';
-import { BadVersionError, NodeExistsError, NoNodeError, StateFormatError } from './errors.js';
+import { BadVersionError, NodeExistsError, NoNodeError, NotEmptyError, StateFormatError } from './errors.js';
 import { fencedMulti } from './fencing.js';
 import { LeaderElection, reportRejectedLeadership, type Leadership } from './leader-election.js';
 import { ClusterPaths } from './paths.js';
@@ -45,6 +45,7 @@ export interface ClusterStateOptions {
 /** Storm keeps the newest 10 errors per component. */
 export const DEFAULT_MAX_ERRORS_PER_COMPONENT = 10;
 const STATUS_CAS_ATTEMPTS = 5;
+const PARENT_RACE_ATTEMPTS = 3;
 
 /**
  * Typed cluster operations over a StateStore. Create with ClusterState.create(); it does not
@@ -242,13 +243,32 @@ export class ClusterState {
 
   // ---- packages ----
 
-  /** Announces that this nimbus holds a topology's package (ephemeral). */
-  async registerPackageReplica(topologyId: string, replica: PackageReplica, opts: OpOptions = {}): Promise<void> {
-    return this.claim(this.paths.packageReplica(topologyId, replica.nimbusId), replica, opts);
+  /** Announces that this nimbus holds a package (ephemeral). */
+  async registerPackageReplica(packageId: string, replica: PackageReplica, opts: OpOptions = {}): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.claim(this.paths.packageReplica(packageId, replica.nimbusId), replica, opts);
+      } catch (err) {
+        // Another nimbus deleting its own replica removed the (then empty) parent between our
+        // creating it and our node: create both again.
+        if (!(err instanceof NoNodeError) || attempt >= PARENT_RACE_ATTEMPTS) throw err;
+      }
+    }
   }
 
-  async packageReplicas(topologyId: string, opts: OpOptions = {}): Promise<PackageReplica[]> {
-    return this.readAll(this.paths.packageReplicas(topologyId), packageReplicaCodec, opts);
+  /**
+   * Withdraws this nimbus as a replica of a package it deleted, and the package's directory
+   * when no replica is left in it (so ZooKeeper does not keep one node per package ever stored).
+   */
+  async unregisterPackageReplica(packageId: string, nimbusId: string, opts: OpOptions = {}): Promise<void> {
+    await this.deleteIfExists(this.paths.packageReplica(packageId, nimbusId), opts);
+    await this.store.delete(this.paths.packageReplicas(packageId), -1, opts).catch((err: unknown) => {
+      if (!(err instanceof NoNodeError) && !(err instanceof NotEmptyError)) throw err;
+    });
+  }
+
+  async packageReplicas(packageId: string, opts: OpOptions = {}): Promise<PackageReplica[]> {
+    return this.readAll(this.paths.packageReplicas(packageId), packageReplicaCodec, opts);
   }
 
   // ---- leadership ----

@@ -12,7 +12,7 @@
  * | topologies/<topology-id>                 | storms/<topo-id>             | persistent           |
  * | assignments/<topology-id>                | assignments/<topo-id>        | persistent           |
  * | errors/<topology-id>/<component>/e<seq>  | errors/<topo-id>/<comp>/e<seq> | persistent-sequential |
- * | packages/<topology-id>/<nimbus-id>       | blobstore/<key>/<nimbus>-<seq> | ephemeral          |
+ * | packages/<package-id>/<nimbus-id>        | blobstore/<key>/<nimbus>-<seq> | ephemeral          |
  *
  * Every name that goes into a path is checked against NAME_PATTERN (system component ids such
  * as "__acker" are allowed where components appear), so no input can escape its directory.

@@ -91,7 +91,7 @@ export interface LeaderInfo {
   sinceMs?: number;
 }
 
-/** A nimbus holding a topology package, ephemeral under packages/<topology-id>/. */
+/** A nimbus holding a topology package, ephemeral under packages/<package-id>/. */
 export interface PackageReplica {
   nimbusId: string;
   /** Content digest of the package this nimbus holds. */

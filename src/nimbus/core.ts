@@ -10,6 +10,7 @@ import { formatAddress } from '../rpc/address.js';
 import type { HeartbeatCache } from './heartbeats.js';
 import type { LeaderRuntime } from './leader.js';
 import type { CompiledNimbusOptions } from './options.js';
+import type { PackageCleanup } from './package-cleanup.js';
 import type { PackageStore } from './package-store.js';
 import type { PackageSync } from './package-sync.js';
 import type { TopologyCatalog } from './topology-catalog.js';
@@ -23,6 +24,8 @@ export interface NimbusCore {
   readonly cluster: ClusterState;
   readonly packages: PackageStore;
   readonly packageSync: PackageSync;
+  /** Deletes packages nothing needs; uploads and submits keep its inbox current. */
+  readonly packageCleanup: PackageCleanup;
   readonly catalog: TopologyCatalog;
   readonly heartbeats: HeartbeatCache;
   readonly clock: Clock;

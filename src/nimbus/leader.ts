@@ -28,6 +28,8 @@ export interface LeaderDeps {
   taskTimeoutMs: number;
   taskLaunchMs: number;
   supervisorTimeoutMs: number;
+  /** Called after a topology has been removed (its package may be deleted now). */
+  onTopologyRemoved?: (topologyId: string) => void;
 }
 
 /** One leadership's machinery. */
@@ -59,6 +61,7 @@ export class LeaderRuntime {
         liveness.forget(id);
         this.statuses.delete(id);
         void this.scheduling.request(); // the freed slots may complete another topology
+        deps.onTopologyRemoved?.(id);
       },
     });
   }

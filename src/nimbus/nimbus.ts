@@ -2,7 +2,8 @@
  * The nimbus daemon (Storm's Nimbus): serves the cluster API, registers itself, takes part in
  * the leader election, and while it leads runs the scheduling loop and the topology status
  * machine (leader.ts). Followers answer reads, serve packages and copy packages they lack;
- * every mutation they are asked for is refused with E_NOT_LEADER naming the leader.
+ * every mutation they are asked for is refused with E_NOT_LEADER naming the leader. Every
+ * nimbus deletes the packages nothing needs any more (package-cleanup.ts).
  *
  * Lifecycle (STYLE lesson 7): `Nimbus.start()` → 'running'; `drain()` hands leadership over and
  * lets calls in flight finish, then closes; `close()` is idempotent and bounded by
@@ -16,7 +17,6 @@
  * await nimbus.closed;
  * ```
  */
-import { readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { systemClock, type Clock, type TimerHandle } from '../common/clock.js';
 import { Closer } from '../common/closer.js';
@@ -33,9 +33,18 @@ import { createNimbusHandlers } from './handlers/index.js';
 import { HeartbeatCache } from './heartbeats.js';
 import { LeaderRuntime } from './leader.js';
 import { compileNimbusOptions, defaultNimbusId, type CompiledNimbusOptions, type NimbusOptions } from './options.js';
-import { PACKAGE_ID_PATTERN, PackageStore } from './package-store.js';
+import { PackageCleanup } from './package-cleanup.js';
+import { PackageStore } from './package-store.js';
 import { PackageSync } from './package-sync.js';
 import { TopologyCatalog } from './topology-catalog.js';
+
+/** What a nimbus knows once its API is bound. */
+interface Identity {
+  id: string;
+  address: string;
+  sync: PackageSync;
+  cleanup: PackageCleanup;
+}
 
 /** Lifecycle states; transitions only move right. */
 export type NimbusState = 'starting' | 'running' | 'draining' | 'closing' | 'closed';
@@ -54,7 +63,7 @@ export class Nimbus implements NimbusCore, AsyncDisposable {
   /** Resolves when close() has finished: undefined, or the first error cleanup hit. */
   readonly closed: Promise<void | Error>;
   private current: NimbusState = 'starting';
-  private identity: { id: string; address: string; sync: PackageSync } | undefined;
+  private identity: Identity | undefined;
   private server: RpcServer | undefined;
   private election: LeaderElection | undefined;
   private runtime: LeaderRuntime | undefined;
@@ -118,6 +127,10 @@ export class Nimbus implements NimbusCore, AsyncDisposable {
     return this.requireIdentity().sync;
   }
 
+  get packageCleanup(): PackageCleanup {
+    return this.requireIdentity().cleanup;
+  }
+
   /** True while this nimbus leads and its leader machinery runs. */
   get isLeader(): boolean {
     return this.runtime?.active === true;
@@ -168,16 +181,27 @@ export class Nimbus implements NimbusCore, AsyncDisposable {
     const id = o.id ?? defaultNimbusId(o.advertisedHost, this.server.port);
     checkNimbusId(id);
     const sync = new PackageSync({ cluster: this.cluster, packages: this.packages, nimbusId: id, logger: this.logger });
-    this.identity = { id, address: formatAddress(o.advertisedHost, this.server.port), sync };
+    const cleanup = new PackageCleanup({
+      cluster: this.cluster, packages: this.packages, nimbusId: id, clock: this.clock, logger: this.logger,
+      inboxExpirationMs: o.inboxExpirationMs, signal: this.lifetime.signal,
+    });
+    this.identity = { id, address: formatAddress(o.advertisedHost, this.server.port), sync, cleanup };
     await this.cluster.registerNimbus({ id, host: o.advertisedHost, port: this.server.port, version: o.version ?? VERSION, startedAtMs: Math.round(this.clock.now()) });
     this.closer.defer(() => this.storeUsable() && this.cluster.unregisterNimbus(id));
-    await sync.announceLocal(await this.localPackageIds());
+    const found = await this.packages.list();
+    cleanup.foundAtStart(found);
+    await sync.announceLocal(found.map((f) => f.packageId));
     const watch = await this.cluster.watchSupervisors(() => void this.runtime?.reschedule());
     this.closer.defer(() => watch.close());
     await this.initialSync(sync);
     await this.joinElection(id);
     const monitor: TimerHandle = this.clock.setInterval(() => this.tick(), o.monitorFreqMs);
     this.closer.defer(() => monitor.cancel());
+    const inbox: TimerHandle = this.clock.setInterval(() => this.cleanInbox(), o.cleanupInboxFreqMs);
+    this.closer.defer(async () => {
+      inbox.cancel();
+      await cleanup.idle();
+    });
     this.current = 'running';
     this.logger.info('nimbus started', { id, address: this.address, leader: this.isLeader });
   }
@@ -207,11 +231,6 @@ export class Nimbus implements NimbusCore, AsyncDisposable {
     this.onLeadership(election.leadership());
   }
 
-  private async localPackageIds(): Promise<string[]> {
-    const files = await readdir(this.packages.packagesDir).catch(() => [] as string[]);
-    return files.map((f) => f.replace(/\.tar\.gz$/u, '')).filter((id) => PACKAGE_ID_PATTERN.test(id));
-  }
-
   // ---- leadership ----
 
   private onLeadership(lead: Leadership | undefined): void {
@@ -222,6 +241,7 @@ export class Nimbus implements NimbusCore, AsyncDisposable {
     this.runtime = new LeaderRuntime(lead, {
       cluster: this.cluster, catalog: this.catalog, heartbeats: this.heartbeats, clock: this.clock, logger: this.logger,
       monitorFreqMs: o.monitorFreqMs, taskTimeoutMs: o.taskTimeoutMs, taskLaunchMs: o.taskLaunchMs, supervisorTimeoutMs: o.supervisorTimeoutMs,
+      onTopologyRemoved: () => void this.packageCleanup.run(),
     });
     this.runtime.start();
     this.logger.info('leading the cluster', { epoch: lead.epoch });
@@ -235,12 +255,21 @@ export class Nimbus implements NimbusCore, AsyncDisposable {
     this.logger.info('no longer leading', { epoch: rt.lead.epoch });
   }
 
-  /** Every monitor period: copy missing packages; the leader reschedules when some arrived. */
+  /**
+   * Every monitor period: copy missing packages (the leader reschedules when some arrived), then
+   * delete those of topologies that are gone — on a follower, its copies.
+   */
   private tick(): void {
     if (this.current !== 'running') return;
     void this.packageSync.run(this.lifetime.signal).then((r) => {
       if (r.fetched > 0) void this.runtime?.reschedule();
+      return this.packageCleanup.run();
     });
+  }
+
+  /** Every nimbus.cleanup.inbox.freq.secs: the cleanup pass that also expires unused uploads. */
+  private cleanInbox(): void {
+    if (this.current === 'running') void this.packageCleanup.run({ expireInbox: true });
   }
 
   // ---- shutdown ----
@@ -266,7 +295,7 @@ export class Nimbus implements NimbusCore, AsyncDisposable {
     return s !== 'closing' && s !== 'closed';
   }
 
-  private requireIdentity(): { id: string; address: string; sync: PackageSync } {
+  private requireIdentity(): Identity {
     if (!this.identity) throw new IllegalStateError('nimbus has not finished starting');
     return this.identity;
   }

@@ -26,6 +26,10 @@ export const DEFAULT_SUPERVISOR_TIMEOUT_MS = 60_000;
 export const DEFAULT_NIMBUS_MAX_PACKAGE_BYTES = 256 * 1024 * 1024;
 /** How long close() lets calls and ZooKeeper cleanup run before giving up on them. */
 export const DEFAULT_NIMBUS_SHUTDOWN_GRACE_MS = 5_000;
+/** Storm's nimbus.inbox.jar.expiration.secs (3600 s): an upload no submit used is deleted after this. */
+export const DEFAULT_INBOX_EXPIRATION_MS = 3_600_000;
+/** Storm's nimbus.cleanup.inbox.freq.secs (600 s): period of the pass that expires uploads. */
+export const DEFAULT_CLEANUP_INBOX_FREQ_MS = 600_000;
 /** How long startup waits for missing packages to be copied from other nimbuses before joining the election. */
 export const DEFAULT_PACKAGE_SYNC_WAIT_MS = 10_000;
 
@@ -62,6 +66,13 @@ export interface NimbusOptions {
   supervisorTimeoutMs?: number;
   /** nimbus.max.package.bytes. @default {@link DEFAULT_NIMBUS_MAX_PACKAGE_BYTES} */
   maxPackageBytes?: number;
+  /**
+   * nimbus.inbox.jar.expiration.secs in ms: an uploaded package that no submit has used for this
+   * long (and no topology uses) is deleted. @default {@link DEFAULT_INBOX_EXPIRATION_MS}
+   */
+  inboxExpirationMs?: number;
+  /** nimbus.cleanup.inbox.freq.secs in ms: how often expired uploads are looked for. @default {@link DEFAULT_CLEANUP_INBOX_FREQ_MS} */
+  cleanupInboxFreqMs?: number;
   /** Limits on what an uploaded package may hold (entries, uncompressed bytes, ratio). @default packages/limits.ts defaults */
   packageLimits?: PackageLimitsOptions;
   /** @default {@link DEFAULT_NIMBUS_SHUTDOWN_GRACE_MS} */
@@ -93,6 +104,8 @@ export interface CompiledNimbusOptions {
   taskLaunchMs: number;
   supervisorTimeoutMs: number;
   maxPackageBytes: number;
+  inboxExpirationMs: number;
+  cleanupInboxFreqMs: number;
   packageLimits: PackageLimitsOptions;
   shutdownGraceMs: number;
   packageSyncWaitMs: number;
@@ -124,6 +137,8 @@ export function compileNimbusOptions(o: NimbusOptions): Readonly<CompiledNimbusO
     taskLaunchMs: nonNegative('taskLaunchMs', o.taskLaunchMs ?? DEFAULT_TASK_LAUNCH_MS),
     supervisorTimeoutMs: nonNegative('supervisorTimeoutMs', o.supervisorTimeoutMs ?? DEFAULT_SUPERVISOR_TIMEOUT_MS),
     maxPackageBytes: positive('maxPackageBytes', o.maxPackageBytes ?? DEFAULT_NIMBUS_MAX_PACKAGE_BYTES),
+    inboxExpirationMs: positive('inboxExpirationMs', o.inboxExpirationMs ?? DEFAULT_INBOX_EXPIRATION_MS),
+    cleanupInboxFreqMs: positive('cleanupInboxFreqMs', o.cleanupInboxFreqMs ?? DEFAULT_CLEANUP_INBOX_FREQ_MS),
     packageLimits: o.packageLimits ?? {},
     shutdownGraceMs: positive('shutdownGraceMs', o.shutdownGraceMs ?? DEFAULT_NIMBUS_SHUTDOWN_GRACE_MS),
     packageSyncWaitMs: nonNegative('packageSyncWaitMs', o.packageSyncWaitMs ?? DEFAULT_PACKAGE_SYNC_WAIT_MS),

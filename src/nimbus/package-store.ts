@@ -6,16 +6,21 @@
  * is checked whole with `inspectPackage` (the listing pass of safe extraction: nothing of a
  * bad package is kept), and only then renamed into place, so a stored package is always one
  * supervisors can extract.
+ *
+ * Deleting (package-cleanup.ts decides what) and storing go through one lock, and the store
+ * remembers when each package was last stored: a removal decided on a view older than a
+ * concurrent upload or copy of the same package never deletes the fresh bytes.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SquallError } from '../common/errors.js';
 import { inspectPackage } from '../packages/safe-extract.js';
 import type { PackageLimitsOptions } from '../packages/limits.js';
+import { Serial } from './serial.js';
 
 /** A package id: the hex sha256 of the package bytes. */
 export const PACKAGE_ID_PATTERN = /^[0-9a-f]{64}$/u;
@@ -27,11 +32,30 @@ export interface StoredPackage {
   chunks: AsyncIterable<Uint8Array>;
 }
 
+/** A package file found in the store. */
+export interface StoredPackageFile {
+  packageId: string;
+  /** The file's modification time (epoch ms, the file system's clock): when it was stored. */
+  mtimeMs: number;
+}
+
+/** Options of {@link PackageStore.receive}. */
+export interface ReceiveOptions {
+  signal?: AbortSignal | undefined;
+  /** When given, bytes hashing to anything else are refused (a download from a replica). */
+  expectedId?: string | undefined;
+  /**
+   * Called under the store's lock just before the package is renamed into place, so that what
+   * it records (an inbox entry) is visible to any removal that could see the new file.
+   */
+  beforeStore?: ((packageId: string) => void) | undefined;
+}
+
 /** Thrown for a package id this nimbus does not hold (or that is not a package id). Code `E_PACKAGE_NOT_FOUND`. */
 export class PackageNotFoundError extends SquallError {
   constructor(packageId: string) {
     super('E_PACKAGE_NOT_FOUND', `no package ${JSON.stringify(packageId.slice(0, 80))} on this nimbus`, {
-      hint: 'upload the package first (its id is the sha256 UploadPackage returned)',
+      hint: 'upload the package first (its id is the sha256 UploadPackage returned); nimbus deletes a package once no topology uses it, so upload again before each submit',
     });
   }
 }
@@ -40,6 +64,10 @@ export class PackageNotFoundError extends SquallError {
 export class PackageStore {
   readonly packagesDir: string;
   readonly tmpDir: string;
+  private readonly lock = new Serial();
+  /** Package id → the store sequence number of its latest store (see {@link mark}). */
+  private readonly storedSeq = new Map<string, number>();
+  private seq = 0;
 
   private constructor(nimbusDir: string, private readonly limits: PackageLimitsOptions) {
     this.packagesDir = join(nimbusDir, 'packages');
@@ -68,11 +96,11 @@ export class PackageStore {
 
   /**
    * Stores a package from its bytes: temp file + sha256, inspection, rename.
-   * @param expectedId when given, bytes hashing to anything else are refused (a download from a replica)
    * @returns the package id (sha256) and size
    * @throws {PackageRejectedError} for a package safe extraction would refuse; the source's own errors (E_PACKAGE_MISMATCH, cancellation)
    */
-  async receive(chunks: AsyncIterable<Uint8Array>, signal?: AbortSignal, expectedId?: string): Promise<{ packageId: string; size: number }> {
+  async receive(chunks: AsyncIterable<Uint8Array>, opts: ReceiveOptions = {}): Promise<{ packageId: string; size: number }> {
+    const { signal, expectedId } = opts;
     const tmp = join(this.tmpDir, `upload-${randomUUID()}.tar.gz`);
     try {
       const hash = createHash('sha256');
@@ -90,12 +118,52 @@ export class PackageStore {
         throw new SquallError('E_PACKAGE_MISMATCH', `package ${expectedId} arrived with sha256 ${packageId}`);
       }
       await inspectPackage(tmp, this.limits);
-      // Same id, same bytes: replacing an existing copy (a concurrent upload) is harmless.
-      await rename(tmp, this.path(packageId));
+      await this.lock.run(async () => {
+        opts.beforeStore?.(packageId);
+        this.storedSeq.set(packageId, ++this.seq);
+        // Same id, same bytes: replacing an existing copy (a concurrent upload) is harmless.
+        await rename(tmp, this.path(packageId));
+      });
       return { packageId, size };
     } finally {
       await rm(tmp, { force: true });
     }
+  }
+
+  /** Every package file in the store (other files are ignored). */
+  async list(): Promise<StoredPackageFile[]> {
+    const out: StoredPackageFile[] = [];
+    for (const name of await readdir(this.packagesDir).catch(() => [] as string[])) {
+      const packageId = name.endsWith('.tar.gz') ? name.slice(0, -'.tar.gz'.length) : '';
+      if (!PACKAGE_ID_PATTERN.test(packageId)) continue;
+      const st = await stat(join(this.packagesDir, name)).catch(() => undefined);
+      if (st?.isFile()) out.push({ packageId, mtimeMs: st.mtimeMs });
+    }
+    return out;
+  }
+
+  /**
+   * A point in the store's history: a package stored after it is never removed by a
+   * {@link removeUnless} given this mark (the caller's view predates those bytes).
+   */
+  mark(): number {
+    return this.seq;
+  }
+
+  /**
+   * Deletes a package unless it was stored after `since` or `keep()` says otherwise; `keep` is
+   * asked under the store's lock, so no store of the same package runs between it and the delete.
+   * A reader with the file open (a download in progress) still reads it to the end.
+   * @returns whether the package was deleted
+   */
+  removeUnless(packageId: string, since: number, keep: () => boolean): Promise<boolean> {
+    const file = this.path(packageId);
+    return this.lock.run(async () => {
+      if ((this.storedSeq.get(packageId) ?? 0) > since || keep()) return false;
+      await rm(file, { force: true });
+      this.storedSeq.delete(packageId);
+      return true;
+    });
   }
 
   /** Opens a stored package for streaming. @throws {PackageNotFoundError} */

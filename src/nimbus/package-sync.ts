@@ -5,7 +5,8 @@
  * call, verified by sha256. So after a failover the new leader can still load every topology's
  * plan and serve its package to supervisors.
  *
- * Runs before a nimbus joins the election (bounded), and on every monitor tick.
+ * Runs before a nimbus joins the election (bounded), and on every monitor tick. Copies of
+ * topologies that are gone are deleted by package-cleanup.ts.
  */
 import type { Logger } from '../common/logger.js';
 import type { ClusterState } from '../coordination/cluster-state.js';
@@ -77,7 +78,7 @@ export class PackageSync {
       try {
         await using client = await NimbusClient.connect(address, { maxRedirects: 0 });
         const download = await client.downloadPackage(packageId, signal ? { signal } : {});
-        await this.deps.packages.receive(download.chunks, signal, packageId);
+        await this.deps.packages.receive(download.chunks, { signal, expectedId: packageId });
         await this.announce(packageId);
         this.deps.logger.info('copied a package from another nimbus', { packageId, from: replica.nimbusId });
         return true;

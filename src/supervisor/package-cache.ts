@@ -4,7 +4,12 @@
  * `packages/<packageId>/`, where every worker of that topology on this machine runs from it.
  * safeExtract renames a complete staging directory into place, so a package directory that
  * exists is complete; a supervisor killed mid-download leaves only a temporary file, removed
- * on the next start.
+ * on the next start. The downloaded archive itself is deleted as soon as it is extracted.
+ *
+ * A package nothing uses any more is deleted by {@link PackageCache.retain} (the rule is in
+ * package-retention.ts). A removal and a download of the same package never overlap: the
+ * decision is re-checked right before each delete, and a download asked for meanwhile waits for
+ * the delete to finish, then fetches the package again.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -15,6 +20,7 @@ import { SquallError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { safeExtract, type SafeExtractOptions } from '../packages/safe-extract.js';
 import type { PackageDownload } from '../rpc/index.js';
+import { isRemovablePackage, PACKAGE_DIR_PATTERN, packagesToRemove } from './package-retention.js';
 import type { SupervisorDirs } from './worker-files.js';
 
 /** Where packages come from: NimbusClient fits (it follows the leader). */
@@ -22,12 +28,13 @@ export interface PackageSource {
   downloadPackage(packageId: string, options?: { signal?: AbortSignal }): Promise<PackageDownload>;
 }
 
-const PACKAGE_ID = /^[0-9a-f]{64}$/;
 const TEMP_PREFIX = '.download-';
 
 /** Downloads and extracts packages, once per package id. */
 export class PackageCache {
   private readonly inFlight = new Map<string, Promise<string>>();
+  /** Deletes in progress, by package id. */
+  private readonly removing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly dirs: SupervisorDirs,
@@ -50,24 +57,40 @@ export class PackageCache {
    *   RpcError (download failed), PackageRejectedError (unsafe archive)
    */
   ensure(packageId: string, signal?: AbortSignal): Promise<string> {
-    if (!PACKAGE_ID.test(packageId)) {
+    if (!PACKAGE_DIR_PATTERN.test(packageId)) {
       return Promise.reject(new SquallError('E_PACKAGE_ID', `invalid package id "${packageId.slice(0, 80)}": expected 64 hex digits (a sha256)`));
     }
     let p = this.inFlight.get(packageId);
     if (!p) {
-      p = this.fetch(packageId, signal).finally(() => this.inFlight.delete(packageId));
+      const removal = this.removing.get(packageId) ?? Promise.resolve();
+      p = removal.then(() => this.fetch(packageId, signal)).finally(() => this.inFlight.delete(packageId));
       this.inFlight.set(packageId, p);
     }
     return p;
   }
 
-  /** Removes every extracted package not in `keep` (and not being fetched). */
-  async retain(keep: ReadonlySet<string>): Promise<void> {
-    for (const name of await readdir(this.dirs.packages).catch(() => [] as string[])) {
-      if (!PACKAGE_ID.test(name) || keep.has(name) || this.inFlight.has(name)) continue;
-      this.logger.info('removing an unused package', { packageId: name });
-      await rm(this.dirs.packageDir(name), { recursive: true, force: true });
+  /**
+   * Deletes every extracted package not in `inUse()` and not being downloaded. `inUse` is asked
+   * again right before each delete (the slots move on while earlier deletes run).
+   * @returns the package ids deleted
+   */
+  async retain(inUse: () => ReadonlySet<string>): Promise<string[]> {
+    const entries = await readdir(this.dirs.packages).catch(() => [] as string[]);
+    const removed: string[] = [];
+    for (const name of packagesToRemove(entries, inUse(), new Set(this.inFlight.keys()))) {
+      // Checked and marked with no await in between: an ensure() from here on waits for us.
+      if (!isRemovablePackage(name, inUse(), new Set(this.inFlight.keys()))) continue;
+      const done = rm(this.dirs.packageDir(name), { recursive: true, force: true });
+      this.removing.set(name, done.catch(() => undefined));
+      try {
+        await done;
+        removed.push(name);
+        this.logger.info('removed a package no slot uses any more', { packageId: name });
+      } finally {
+        this.removing.delete(name);
+      }
     }
+    return removed;
   }
 
   private async fetch(packageId: string, signal: AbortSignal | undefined): Promise<string> {

@@ -30,9 +30,10 @@ import type { LaunchedWorker } from './launcher.js';
 import { compileSupervisorOptions, type CompiledSupervisorOptions, type SupervisorNimbus, type SupervisorOptions } from './options.js';
 import { NimbusReporter } from './nimbus-reporter.js';
 import { PackageCache } from './package-cache.js';
+import { packagesInUse } from './package-retention.js';
 import { assignFound, reapOrphan, scanWorkerDirs } from './recovery.js';
 import { SlotRunner, type SlotRunnerDeps } from './slot-runner.js';
-import { recoverSlot, slotInUse, slotWorker, type SlotAssignment, type SlotEffect, type SlotState, type SlotWorker } from './slot.js';
+import { recoverSlot, slotInUse, type SlotAssignment, type SlotEffect, type SlotState, type SlotWorker } from './slot.js';
 import { cleanupWorkerDir, SupervisorDirs, WORKER_LOG, writeWorkerRecord } from './worker-files.js';
 
 /** Lifecycle state of a supervisor. */
@@ -68,6 +69,11 @@ export class Supervisor implements AsyncDisposable {
   private registration: Promise<void> = Promise.resolve();
   private loggedProblems = '';
   private killOnClose = false;
+  /** Package deletes, one pass at a time; `retentionQueued` coalesces requests. */
+  private retention: Promise<void> = Promise.resolve();
+  private retentionQueued = false;
+  /** The packages in use after the previous step, to see when one is released. */
+  private lastInUse: ReadonlySet<string> = new Set();
   private closing: Promise<void> | undefined;
 
   private constructor(private readonly o: Readonly<CompiledSupervisorOptions>) {
@@ -196,6 +202,8 @@ export class Supervisor implements AsyncDisposable {
       await runner.begin(r.effects);
     }
     this.accepting = true;
+    // Packages left by topologies that ended while no supervisor ran here.
+    this.requestRetention();
   }
 
   private runnerDeps(): SlotRunnerDeps {
@@ -254,21 +262,33 @@ export class Supervisor implements AsyncDisposable {
 
   private afterStep(effects: readonly SlotEffect[]): void {
     this.publishUsedPorts();
-    if (effects.some((e) => e.type === 'cleanup')) void this.packages.retain(this.packagesInUse()).catch((err: unknown) => {
-      this.o.logger.warn('could not remove unused packages', { err: String(err) });
-    });
+    // Not while recovering: the slots not built yet may hold adopted workers (recover() asks
+    // for a pass once every slot exists).
+    if (!this.accepting) return;
+    // A package is released when a slot lets go of it: its topology unassigned here and its
+    // last worker gone (a cleanup effect), or a wait for it given up.
+    const inUse = this.packagesInUse();
+    const released = [...this.lastInUse].some((id) => !inUse.has(id));
+    this.lastInUse = inUse;
+    if (released || effects.some((e) => e.type === 'cleanup')) this.requestRetention();
   }
 
+  /** What the slots and the latest assignments need (package-retention.ts). */
   private packagesInUse(): Set<string> {
-    const keep = new Set<string>();
-    for (const { state } of this.runners.values()) {
-      if (state.desired) keep.add(state.desired.packageId);
-      const p = state.phase;
-      if (p.kind === 'waiting-for-package' || p.kind === 'launching') keep.add(p.assignment.packageId);
-      const w = slotWorker(state);
-      if (w) keep.add(w.assignment.packageId);
-    }
-    return keep;
+    const desired = desiredSlots({ supervisorId: this.o.id, ports: this.o.ports, ...this.snapshot }).slots.values();
+    return packagesInUse([...this.runners.values()].map((r) => r.state), desired);
+  }
+
+  /** Deletes unused packages after the pass in progress; requests meanwhile share one pass. */
+  private requestRetention(): void {
+    if (this.retentionQueued) return;
+    this.retentionQueued = true;
+    this.retention = this.retention.then(async () => {
+      this.retentionQueued = false;
+      await this.packages.retain(() => this.packagesInUse()).catch((err: unknown) => {
+        this.o.logger.warn('could not remove unused packages', { err: String(err) });
+      });
+    });
   }
 
   private tickAll(): void {
@@ -330,5 +350,6 @@ export class Supervisor implements AsyncDisposable {
     }
     for (const r of runners) r.stop();
     await Promise.all(runners.map((r) => r.idle()));
+    await this.retention;
   }
 }

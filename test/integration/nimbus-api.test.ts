@@ -304,8 +304,12 @@ describe('nimbus API', () => {
     await eventually(async () => (await c.admin.topology(topologyId)) === undefined, 'removal');
     assert.equal(await c.admin.assignment(topologyId), undefined);
     assert.deepEqual(await c.client.list(), []);
+    // Its upload was consumed by the submit and nothing else uses the package: deleted.
+    await eventually(async () => !readdirSync(join(c.localDir, 'nimbus', 'packages')).includes(`${packageId}.tar.gz`), 'the package deleted');
 
-    // A second life under the same name gets the next number; kill it waiting for removal.
+    // A second life under the same name gets the next number (uploaded again, as clients always
+    // do before a submit); kill it waiting for removal.
+    assert.equal((await c.client.uploadPackage(await wordcountPackage(), { name: 'wc' })).packageId, packageId);
     const second = await c.client.submit({ name: 'wc', packageId, topologyFile: 'topology.yaml' });
     assert.match(second.topologyId, /^wc-2-\d+$/);
     let answered = false;

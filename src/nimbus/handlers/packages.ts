@@ -17,7 +17,11 @@ export function packageHandlers(core: NimbusCore): Pick<NimbusHandlers, 'uploadP
       await core.leader();
       // The rpc layer checks size and sha256 against the metadata while we read; the store
       // hashes again (its id is what it stored), inspects, and keeps nothing of a bad package.
-      const { packageId, size } = await core.packages.receive(upload.chunks, ctx.signal);
+      // The upload enters the inbox (package-cleanup.ts) before it is in place: from then on
+      // it is kept until its submit, or nimbus.inbox.jar.expiration.secs without one.
+      const { packageId, size } = await core.packages.receive(upload.chunks, {
+        signal: ctx.signal, beforeStore: (id) => core.packageCleanup.uploaded(id),
+      });
       await core.packageSync.announce(packageId);
       core.logger.info('package stored', { packageId, size, name: upload.metadata.name });
       return { packageId };

@@ -49,6 +49,8 @@ async function createAndPlace(
   // Again under the lock: a concurrent submit of the same name may have won.
   await refuseExisting(core, name);
   const record = await createRecord(core, leader, name, request, shape);
+  // Only now, with the record written: until then the inbox is what keeps the package.
+  core.packageCleanup.submitted(record.packageId);
   core.catalog.put(record, shape);
   core.logger.info('topology submitted', { topologyId: record.id, status: record.status, workers: record.numWorkers });
   // Placed before we answer; a failure here leaves the monitor loop to retry.
