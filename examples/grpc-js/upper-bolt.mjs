@@ -23,6 +23,9 @@ import { serveComponent } from 'squall';
 export class UpperBolt {
   /** @type {BoltCollector | undefined} */
   collector;
+  /** @type {TopologyContext | undefined} */
+  context;
+  count = 0;
 
   /**
    * @param {TopologyConfig} conf
@@ -31,6 +34,7 @@ export class UpperBolt {
    */
   prepare(conf, context, collector) {
     this.collector = collector;
+    this.context = context;
     // Forwarded to Squall's log, tagged with this task.
     context.logger.info(`serving UpperBolt for task ${context.taskId} (pid ${process.pid})`);
   }
@@ -40,6 +44,12 @@ export class UpperBolt {
     const line = String(tuple.getValueByField('line')).toUpperCase();
     this.collector?.emit([tuple.getValueByField('number'), line], { anchors: tuple });
     this.collector?.ack(tuple);
+    this.count++;
+  }
+
+  /** Runs when Squall closes the stream; what it logs still reaches Squall. */
+  cleanup() {
+    this.context?.logger.info(`task ${this.context.taskId} upper-cased ${this.count} line(s)`);
   }
 }
 

@@ -72,6 +72,10 @@ describe('examples/grpc-js', { concurrency: 1 }, () => {
     assert.equal(serving.length, 2, dump);
     const pids = serving.map((m) => Number(m[2]));
     assert.notEqual(pids[0], pids[1], 'one process per task');
+    // cleanup() logs on the way out, and the log still reaches the host.
+    const cleaned = messages(r.stderr, 'upper').map((m) => /^task \d+ upper-cased (\d+) line\(s\)$/.exec(m)).filter((m) => m !== null);
+    assert.equal(cleaned.length, 2, dump);
+    assert.equal(cleaned.reduce((n, m) => n + Number(m[1]), 0), 5, dump);
     assert.doesNotMatch(r.stderr, /\b(WARN|ERROR):/, dump);
     await waitFor(() => pids.every((p) => !alive(p)), 5000, 'no component process left after the run');
   });

@@ -30,6 +30,10 @@ export class ComponentSession {
   private busy = false;
   private flushScheduled = false;
   private closed = false;
+  /** close()/cleanup() is running or done: no new tuples or commands are handled. */
+  private closing = false;
+  /** The stream was cancelled or failed: nothing can be written any more. */
+  private gone = false;
   private readonly collector: BoltCollector;
 
   constructor(
@@ -44,16 +48,21 @@ export class ComponentSession {
       await this.shutdown();
       call.end();
     }));
-    call.on('cancelled', () => void this.shutdown());
-    call.on('error', () => void this.shutdown());
+    call.on('cancelled', () => this.streamLost());
+    call.on('error', () => this.streamLost());
   }
 
   private enqueue(step: () => Promise<void>): void {
     this.chain = this.chain.then(step).catch((err: unknown) => this.abort(err));
   }
 
+  private streamLost(): void {
+    this.gone = true;
+    void this.shutdown();
+  }
+
   private async handle(batch: HostBatchWire): Promise<void> {
-    if (this.closed) return;
+    if (this.closing) return;
     this.busy = true;
     if (batch.handshake?.maxMessageBytes) this.maxMessageBytes = batch.handshake.maxMessageBytes;
     try {
@@ -158,7 +167,7 @@ export class ComponentSession {
   }
 
   private flush(): void {
-    if (this.outbox.length === 0 || this.closed) return;
+    if (this.outbox.length === 0 || this.closed || this.gone) return;
     const msgs = this.outbox;
     this.outbox = [];
     for (const b of encodeComponentBatches(msgs, this.maxMessageBytes)) this.call.write(b);
@@ -172,11 +181,13 @@ export class ComponentSession {
     this.call.end();
   }
 
-  /** Closes the instance once (Spout.close / Bolt.cleanup); later output is dropped. */
+  /**
+   * Closes the instance once (Spout.close / Bolt.cleanup). What it logs while closing still
+   * reaches the host when the stream stands (a half-close); output after that is dropped.
+   */
   private async shutdown(): Promise<void> {
-    if (this.closed) return;
-    this.flush();
-    this.closed = true;
+    if (this.closing) return;
+    this.closing = true;
     const inst = this.instance;
     this.instance = undefined;
     try {
@@ -185,6 +196,8 @@ export class ComponentSession {
     } catch (err) {
       this.logger.warn(`closing the component failed: ${err instanceof Error ? err.message : String(err)}`);
     }
+    this.flush();
+    this.closed = true;
   }
 }
 
