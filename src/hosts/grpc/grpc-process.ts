@@ -7,7 +7,7 @@
 import { execa, type ResultPromise } from 'execa';
 import type { ErrorContext, SquallError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { exitError, spawnError } from '../shell/child-errors.js';
+import { exitError, grpcExitHint, spawnError } from '../shell/child-errors.js';
 import { signalGroup } from '../shell/shell-child.js';
 import { StderrDrain } from '../shell/stderr-drain.js';
 
@@ -104,7 +104,7 @@ export class GrpcProcess {
     this.proc.on('exit', (code, signal) => {
       this.stdout.flush();
       this.stderr.flush();
-      this.end(exitError(code, signal, this.tailHint(), this.context()));
+      this.end(exitError(code, signal, this.tailHint(), this.context(), grpcExitHint(this.stderr.tailText())));
     });
   }
 

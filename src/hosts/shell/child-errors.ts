@@ -11,9 +11,19 @@ export function spawnError(command: readonly string[], cwd: string, err: NodeJS.
 }
 
 /** `detail` is appended to the message (a stderr tail, the stream's last status). */
-export function exitError(code: number | null, signal: string | null, detail: string, context: ErrorContext): SquallError {
+export function exitError(code: number | null, signal: string | null, detail: string, context: ErrorContext, hint?: string): SquallError {
   const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
   return new ComponentError('E_SUBPROCESS_EXIT', `subprocess ${how}${detail}`, {
-    context: { ...context, exitCode: code, signal }, retriable: true,
+    context: { ...context, exitCode: code, signal }, retriable: true, ...(hint ? { hint } : {}),
   });
+}
+
+/**
+ * The next step for a gRPC component whose Python could not import Squall's SDK: the commonest
+ * first-run mistake, since gRPC components need the SDK installed with its extra.
+ */
+export function grpcExitHint(stderrTail: string): string | undefined {
+  if (!/No module named '(squall|grpc|google)|squall\.grpc needs grpcio/.test(stderrTail)) return undefined;
+  return "the Python running this component needs Squall's SDK with its gRPC extra: pip install './multilang/python[grpc]' "
+    + '(in this repository: bash scripts/install-python-sdk.sh, then put .cache/grpc/venv/bin first on PATH)';
 }
