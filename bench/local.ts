@@ -43,18 +43,27 @@ async function child(acking: boolean, seconds: number): Promise<void> {
   }) + '\n');
 }
 
+/** One child run's figures, as printed by the `--child` branch above. */
+interface LocalRun {
+  acking: boolean;
+  tuplesPerSec: number;
+  peakRssMb: number;
+  sinkExecuted: number;
+  queueHighWater: number;
+}
+
 export async function run(args: string[]): Promise<void> {
   const seconds = Number(args[0] ?? 5);
   console.log(`local: 3-stage JS pipeline (spout -> 2x bolt shuffle -> 2x bolt fields), ${seconds}s per run after 1s warm-up`);
-  const rows = [];
+  const rows: LocalRun[] = [];
   for (const acking of [false, true]) {
     const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', String(acking), String(seconds)], { encoding: 'utf8' });
-    rows.push(JSON.parse(out.trim().split('\n').pop()!));
+    rows.push(JSON.parse(out.trim().split('\n').pop()!) as LocalRun);
   }
   for (const r of rows) {
     console.log(`  acking ${r.acking ? 'on ' : 'off'}: ${r.tuplesPerSec.toLocaleString('en-US').padStart(10)} spout tuples/s   peak RSS ${r.peakRssMb} MB   max queue ${r.queueHighWater}`);
   }
-  const [off, on] = rows;
+  const [off, on] = rows as [LocalRun, LocalRun];
   console.log(`  targets: >= 1,000,000/s acking off (${off.tuplesPerSec >= 1e6 ? 'met' : 'MISSED'}), >= 300,000/s acking on (${on.tuplesPerSec >= 3e5 ? 'met' : 'MISSED'}), RSS < 200 MB (${Math.max(off.peakRssMb, on.peakRssMb) < 200 ? 'met' : 'MISSED'})`);
 }
 

@@ -63,10 +63,10 @@ async function pipeCeiling(script: string[], n: number, taskIds: boolean): Promi
   const input = openSync(file, 'r');
   const sink = spawn('cat', [], { stdio: ['pipe', 'ignore', 'ignore'] });
   const start = process.hrtime.bigint();
-  const child = spawn(PYTHON, script, { stdio: [input, sink.stdin!, 'ignore'], env: { ...process.env, PYTHONPATH: STORM_PY } });
+  const child = spawn(PYTHON, script, { stdio: [input, sink.stdin, 'ignore'], env: { ...process.env, PYTHONPATH: STORM_PY } });
   await new Promise((r) => child.on('exit', r));
   const secs = Number(process.hrtime.bigint() - start) / 1e9;
-  sink.stdin!.end();
+  sink.stdin.end();
   closeSync(input);
   return n / secs;
 }

@@ -67,7 +67,7 @@ export function checkClusterValue(key: string, spec: ClusterKeySpec, value: unkn
   const problem = problemOf(spec, value);
   if (problem !== undefined) return fail(`"${key}" ${problem} (got ${describeValue(spec, value)})`, hintFor(spec, value));
   if (spec.kind === 'secret') return { ok: true, value: new Secret(value as string) };
-  return { ok: true, value: Array.isArray(value) ? Object.freeze([...value]) : value };
+  return { ok: true, value: Array.isArray(value) ? Object.freeze([...(value as unknown[])]) : value };
 }
 
 /** The key's doc, or the fix when a single value was written where a list belongs. */

@@ -270,7 +270,9 @@ export class LeaderElection implements AsyncDisposable {
   private async watchPredecessor(path: string): Promise<void> {
     this.predecessorWatch?.close();
     let fired = false;
-    let handle: WatchHandle<unknown> | undefined;
+    // Not `const handle = await …`: the callback may run before watchData resolves, and must
+    // then see undefined rather than hit the temporal dead zone.
+    let handle: WatchHandle<unknown> | undefined = undefined;
     handle = await this.store.watchData(path, (ev) => {
       if (fired || (ev.node !== undefined && ev.type !== 'resync')) return;
       fired = true;

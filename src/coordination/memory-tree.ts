@@ -320,7 +320,7 @@ function statOf(node: TreeNode): NodeStat {
 
 function addWatch(map: WatchMap, path: string, watcher: TreeWatcher, sid: string): void {
   let watchers = map.get(path);
-  if (!watchers) map.set(path, (watchers = new Map()));
+  if (!watchers) map.set(path, (watchers = new Map<TreeWatcher, string>()));
   watchers.set(watcher, sid);
 }
 

@@ -170,6 +170,7 @@ export interface StateStore extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+// eslint-disable-next-line no-control-regex -- matching control characters is this pattern's purpose
 const SEGMENT_FORBIDDEN = /[\u0000-\u001f\u007f]/;
 
 /**

@@ -150,7 +150,7 @@ export class WatchRegistry {
 
   private logWatchError(rec: WatchRecord, err: unknown): void {
     const retriable = err instanceof CoordinationError && err.retriable;
-    const log = retriable ? this.logger.debug : this.logger.warn;
-    log.call(this.logger, 're-arming a watch failed; retrying', { path: rec.path, err });
+    const level = retriable ? 'debug' : 'warn';
+    this.logger[level]('re-arming a watch failed; retrying', { path: rec.path, err });
   }
 }

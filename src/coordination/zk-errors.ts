@@ -105,7 +105,7 @@ export function zkErrorName(code: number): ZkErrorName | undefined {
 /** Maps whatever node-zookeeper-client passed to a callback to a Squall error. */
 export function fromZkError(err: unknown, site: ErrorSite): CoordinationError {
   if (err instanceof CoordinationError) return err;
-  const code = typeof err === 'object' && err !== null && 'code' in err ? (err as { code: unknown }).code : undefined;
+  const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
   const name = typeof code === 'number' ? zkErrorName(code) : undefined;
   if (name) return stateError(name, { ...site, cause: err });
   const message = err instanceof Error ? err.message : String(err);

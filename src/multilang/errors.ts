@@ -110,6 +110,7 @@ function bytesExcerpt(bytes: Uint8Array): string {
   const head = bytes.subarray(0, MAX_EXCERPT_CHARS);
   const text = lenientUtf8.decode(head);
   // Mostly-printable bytes read better as text; anything else (msgpack) as hex.
+  // eslint-disable-next-line no-control-regex -- matching control characters is this pattern's purpose
   if (!/[\uFFFD\u0000-\u0008\u000E-\u001F]/.test(text)) return escapeText(text);
   const hex = Array.from(head.subarray(0, 64), (b) => b.toString(16).padStart(2, '0')).join(' ');
   return `hex ${hex}${bytes.length > 64 ? ' ...' : ''}`;

@@ -10,7 +10,7 @@
 import { ProtocolError } from './errors.js';
 import { DEFAULT_MAX_DEPTH } from './limits.js';
 import { parseJsonText, stringifyJson } from './json-text.js';
-import { DEFAULT_STREAM, type ChildMessage, type EmitCommand, type LogLevel, type MessageId } from './messages.js';
+import { DEFAULT_STREAM, type ChildMessage, type EmitCommand, type LogLevel } from './messages.js';
 import {
   BATCH_OVERHEAD_BYTES, FIELD_OVERHEAD_BYTES, stringField, utf8Length, type ComponentBatchWire, type EmitBatchWire,
 } from './grpc-wire.js';
@@ -167,7 +167,7 @@ function decodeEmits(e: EmitBatchWire, maxDepth: number): EmitCommand[] {
       anchors: e.anchors.slice(a, a + count),
       directTask,
       needTaskIds: (e.needTaskIds[i] ?? false) && directTask === undefined,
-      id: ((ids as unknown[] | undefined)?.[i] ?? undefined) as MessageId | undefined,
+      id: (ids as unknown[] | undefined)?.[i] ?? undefined,
     });
     a += count;
   }

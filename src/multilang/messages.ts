@@ -268,7 +268,7 @@ function parseExtensions(msg: Record<string, unknown>): string[] {
   if (!Array.isArray(list) || !list.every((e) => typeof e === 'string')) {
     throw new ProtocolError('pid reply: "squall.extensions" must be a list of strings', { input: msg });
   }
-  return list as string[];
+  return list;
 }
 
 function parseEmit(msg: Record<string, unknown>, needTaskIdsDefault: boolean): EmitCommand {
@@ -286,7 +286,7 @@ function parseEmit(msg: Record<string, unknown>, needTaskIdsDefault: boolean): E
     anchors: normalizeAnchors(msg),
     directTask,
     needTaskIds: need && directTask === undefined,
-    id: (msg['id'] ?? undefined) as MessageId | undefined,
+    id: msg['id'] ?? undefined,
   };
 }
 
@@ -302,7 +302,7 @@ function normalizeAnchors(msg: Record<string, unknown>): string[] {
   if (raw === undefined || raw === null) return [];
   if (typeof raw === 'string') return [raw];
   if (!Array.isArray(raw)) throw fieldError('emit', 'anchors', 'a list of tuple ids', msg);
-  if (raw.every((a) => typeof a === 'string')) return raw as string[];
+  if (raw.every((a) => typeof a === 'string')) return raw;
   const out: string[] = [];
   const stack: unknown[] = [raw];
   // Iterative so that a deeply nested anchor list cannot overflow the stack.
@@ -318,7 +318,7 @@ function normalizeAnchors(msg: Record<string, unknown>): string[] {
 function requireId(msg: Record<string, unknown>, command: string): MessageId {
   const id = msg['id'];
   if (id === undefined || id === null) throw fieldError(command, 'id', 'present', msg);
-  return id as MessageId;
+  return id;
 }
 
 function parseMetrics(msg: Record<string, unknown>): MetricsCommand {

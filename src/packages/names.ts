@@ -16,6 +16,7 @@ export const MAX_NAME_LENGTH = 128;
 
 /** Characters a shell gives meaning to; none of them may appear in a name. */
 const SHELL_METACHARACTERS = /[\s$`"'\\|&;<>(){}[\]*?!~#%^=,:@+]/u;
+// eslint-disable-next-line no-control-regex -- matching control characters is this pattern's purpose
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/u;
 const PATH_SEPARATORS = /[/\\]/u;
 

@@ -124,5 +124,5 @@ function copyCounts(wire: Readonly<Record<string, number>> | undefined): Record<
 
 /** Sets `key` only when the wire had the optional field, so `'waitSecs' in req` means it was sent. */
 function withOptional<T extends object, K extends string>(obj: T, key: K, value: number | undefined): T & { [P in K]?: number } {
-  return (value === undefined ? obj : { ...obj, [key]: value }) as T & { [P in K]?: number };
+  return value === undefined ? obj : { ...obj, [key]: value };
 }

@@ -19,7 +19,8 @@ import { DONE, Fields, PENDING, TupleImpl } from './tuple.js';
 
 /** What tasks need from the runtime that hosts them. */
 export interface TaskServices {
-  deliver(tuple: TupleImpl): void;
+  /** A function property: executors hold it detached. */
+  deliver: (tuple: TupleImpl) => void;
   /**
    * Sends one acker message (stream is one of the __ack_* streams) to the acker task that owns
    * `root`; `values` are the message's values after the root. Only called when acking is on.

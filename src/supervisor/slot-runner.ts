@@ -57,7 +57,7 @@ export class SlotRunner {
 
   /** Feeds an event; resolves once it and its inline effects are processed. */
   send(input: SlotInput): Promise<void> {
-    return this.enqueue(() => this.apply({ ...input, nowMs: this.deps.clock.now() } as SlotEvent));
+    return this.enqueue(() => this.apply({ ...input, nowMs: this.deps.clock.now() }));
   }
 
   /** Observes the worker (process alive? heartbeat?) and feeds a tick. */

@@ -181,7 +181,7 @@ export class Supervisor implements AsyncDisposable {
 
   private async nimbusClient(): Promise<SupervisorNimbus> {
     const n = this.o.nimbus;
-    if (!Array.isArray(n)) return n as SupervisorNimbus;
+    if (!Array.isArray(n)) return n;
     const client = await NimbusClient.connect(n, { logger: this.o.logger });
     this.closer.defer(() => client.close());
     return client;

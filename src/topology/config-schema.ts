@@ -146,7 +146,7 @@ function checkValue(spec: ConfigKeySpec, value: unknown): string | undefined {
       if (!Array.isArray(value)) return `must be a list (got ${describe(value)})`;
       return undefined;
   }
-  if (spec.min !== undefined && (value as number) < spec.min) return `must be at least ${spec.min} (got ${String(value)})`;
+  if (spec.min !== undefined && value < spec.min) return `must be at least ${spec.min} (got ${String(value)})`;
   return undefined;
 }
 

@@ -44,7 +44,7 @@ export function readPythonEnvelope(stdout: string): PythonEnvelope | undefined {
   if (isObject(parsed.error) && typeof parsed.error.message === 'string') return { ok: false, error: parsed.error as unknown as PythonFailure };
   if (isObject(parsed.topology)) {
     const positions = isObject(parsed.positions) ? parsed.positions : {};
-    return { ok: true, value: { topology: parsed.topology, positions: positions as PythonTopology['positions'] } };
+    return { ok: true, value: { topology: parsed.topology, positions } };
   }
   return undefined;
 }

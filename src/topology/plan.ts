@@ -68,7 +68,7 @@ export function compilePlan(spec: TopologySpec, overrides: Record<string, unknow
   const config: ResolvedConfig = { ...defaultConfig(), ...spec.config, ...overrides, 'topology.name': spec.name };
   const user = [...spec.spouts, ...spec.bolts];
   const ackerCount = resolveAckerCount(config);
-  const counts = new Map<string, number>(user.map((c) => [c.id, taskCount(c, config)]));
+  const counts = new Map<string, number>(user.map((c) => [c.id, taskCount(c)]));
   if (ackerCount > 0) counts.set(ACKER_COMPONENT, ackerCount);
 
   const taskComponent: string[] = [''];
@@ -114,7 +114,7 @@ export function resolveAckerCount(config: ResolvedConfig): number {
   return Number(config['topology.workers'] ?? 1);
 }
 
-function taskCount(c: ComponentSpec, config: ResolvedConfig): number {
+function taskCount(c: ComponentSpec): number {
   const perComponent = c.config['topology.tasks'];
   if (typeof perComponent === 'number') return perComponent;
   return c.numTasks;

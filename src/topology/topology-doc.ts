@@ -40,7 +40,7 @@ export function parseYaml(text: string, file: string, source?: SourceText): Pars
   // A broken document parses into fragments whose checks would only add noise.
   if (doc.errors.length > 0) return { rep, root: null, ok: false };
   for (const w of doc.warnings) rep.warn(w.pos[0], `YAML: ${lowerFirst(w.message)}`);
-  return { rep, root: doc.contents as Node | null, ok: true };
+  return { rep, root: doc.contents, ok: true };
 }
 
 /** The topology name, checked against NAME_PATTERN; undefined when unusable (reported). */

@@ -85,8 +85,8 @@ export async function startCliCluster(opts: CliClusterOptions): Promise<CliClust
   const daemon = (args: string[], log: string): (() => string) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
     child.on('exit', () => writeFileSync(join(dir, log), out));
     daemons.push(child);
     return () => out;

@@ -16,7 +16,7 @@ export interface DevCluster {
   /** "127.0.0.1:<nimbusPort>" */
   readonly nimbus: string;
   /** Everything the dev cluster has printed so far, stdout and stderr. */
-  log(): string;
+  log: () => string;
 }
 
 /**

@@ -254,7 +254,7 @@ describe('Python gRPC bolt under squall run', { concurrency: 1 }, () => {
     service = spawn(VENV_PYTHON, ['-m', 'squall.grpc', 'split_bolt:SplitBolt', '--address', address], { cwd: ws.dir, env: venvEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
     let serviceLog = '';
     service.stderr!.on('data', (d: Buffer) => { serviceLog += d.toString(); });
-    const serviceExit = new Promise((r) => service!.on('exit', r));
+    const serviceExit = new Promise((r) => service.on('exit', r));
     await run.waitForLog(/all \d+ sentences acked/, `every sentence acked (service log: ${serviceLog})`);
     const { json } = await run.stop();
     assertNothingLost(ws.state, json);

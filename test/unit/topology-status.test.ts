@@ -83,7 +83,7 @@ describe('topology status: kill', () => {
       { kind: 'cancel-timer', event: { type: 'do-rebalance', dueMs: T0 + 10_000 } },
       { kind: 'schedule-timer', atMs: T0 + 1_000, event: { type: 'remove', dueMs: T0 + 1_000 } },
     ]);
-    assert.deepEqual(step(r.state!, { type: 'do-rebalance', dueMs: T0 + 10_000 }, T0 + 10_000).effects, [], 'the old rebalance timer is stale');
+    assert.deepEqual(step(r.state, { type: 'do-rebalance', dueMs: T0 + 10_000 }, T0 + 10_000).effects, [], 'the old rebalance timer is stale');
   });
 
   it('refuses a negative or non-finite wait', () => {
@@ -103,7 +103,7 @@ describe('topology status: rebalance', () => {
       { kind: 'deactivate' },
       { kind: 'schedule-timer', atMs: T0 + 10_000, event: { type: 'do-rebalance', dueMs: T0 + 10_000 } },
     ]);
-    const done = step(start.state!, { type: 'do-rebalance', dueMs: T0 + 10_000 }, T0 + 10_000);
+    const done = step(start.state, { type: 'do-rebalance', dueMs: T0 + 10_000 }, T0 + 10_000);
     assert.deepEqual(done, {
       state: ACTIVE,
       effects: [{ kind: 'reschedule', request: { numWorkers: 2, executors: { split: 4 } } }, { kind: 'activate' }],
@@ -114,7 +114,7 @@ describe('topology status: rebalance', () => {
     const start = step(INACTIVE, { type: 'rebalance' }, T0, { messageTimeoutSecs: 3 });
     assert.deepEqual(start.state, { status: 'REBALANCING', previous: 'INACTIVE', waitSecs: 3, rebalanceAtMs: T0 + 3_000, request: {} });
     assert.deepEqual(start.effects.map((e) => e.kind), ['schedule-timer']);
-    const done = step(start.state!, { type: 'do-rebalance', dueMs: T0 + 3_000 }, T0 + 3_000);
+    const done = step(start.state, { type: 'do-rebalance', dueMs: T0 + 3_000 }, T0 + 3_000);
     assert.deepEqual(done, { state: INACTIVE, effects: [{ kind: 'reschedule', request: {} }] });
   });
 
@@ -162,7 +162,7 @@ describe('topology status: refused transitions', () => {
   ];
   for (const [state, type] of cases) {
     it(`${type} while ${state.status}`, () => {
-      assert.throws(() => step(state, { type } as TopologyEvent, T0), (e: unknown) => {
+      assert.throws(() => step(state, { type }, T0), (e: unknown) => {
         assert.ok(e instanceof InvalidTransitionError);
         assert.equal(e.code, 'E_INVALID_TRANSITION');
         assert.equal(e.status, state.status);

@@ -28,15 +28,15 @@ export interface ComponentLink {
   enableExtensions?(names: readonly string[]): void;
 }
 
-/** How a link reports to its task. */
+/** How a link reports to its task. Function properties: links pass them on detached. */
 export interface LinkHooks {
-  onMessage(msg: ChildMessage): void;
+  onMessage: (msg: ChildMessage) => void;
   /** Called once when the link dies, breaks the protocol or cannot start. */
-  onFatal(err: SquallError): void;
+  onFatal: (err: SquallError) => void;
   /** A problem that does not end the link (a tuple too large to send, already failed). */
-  onError(err: SquallError): void;
+  onError: (err: SquallError) => void;
   /** The link accepts data again after refusing it. */
-  onWritable(): void;
+  onWritable: () => void;
 }
 
 /** What a task needs to open one link attempt. */

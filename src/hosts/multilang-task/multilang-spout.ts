@@ -15,7 +15,8 @@ import { MultilangTask } from './multilang-task.js';
 
 interface Command {
   name: SpoutCommandName;
-  id: MessageId | '';
+  /** The tuple's id; '' (a string, so already a MessageId) for next, activate and deactivate. */
+  id: MessageId;
   done?: () => void;
 }
 

@@ -11,7 +11,7 @@ import type { ComponentBatchWire, HostBatchWire } from '../../multilang/grpc-wir
 import {
   isHeartbeatTuple, type BoltTupleMessage, type ChildMessage, type HandshakeMessage, type ParentMessage, type SpoutCommandMessage,
 } from '../../multilang/messages.js';
-import type { Bolt, BoltCollector, EmitOptions, Spout, SpoutCollector, Tuple } from '../../runtime/api.js';
+import type { Bolt, BoltCollector, EmitOptions, Spout, Tuple } from '../../runtime/api.js';
 import { RemoteContext, RemoteTuple, streamLogger } from './remote-context.js';
 
 export type ComponentInstance = Spout | Bolt;
@@ -142,7 +142,7 @@ export class ComponentSession {
           anchors: (anchors as RemoteTuple[]).map((a) => a.id),
           directTask: opts.directTask,
           needTaskIds: false,
-          id: opts.messageId === undefined || opts.messageId === null ? undefined : (opts.messageId as object),
+          id: opts.messageId === undefined || opts.messageId === null ? undefined : opts.messageId,
         });
         // Task ids would cost a round trip per emit; components served this way do without.
         return [];
@@ -192,7 +192,7 @@ export class ComponentSession {
     this.instance = undefined;
     try {
       if (inst && isSpout(inst)) await inst.close?.();
-      else await (inst as Bolt | undefined)?.cleanup?.();
+      else await inst?.cleanup?.();
     } catch (err) {
       this.logger.warn(`closing the component failed: ${err instanceof Error ? err.message : String(err)}`);
     }
