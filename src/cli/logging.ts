@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import pretty from 'pino-pretty';
 import { LOG_LEVELS, type LogLevel, type Logger, type LogMeta } from '../common/logger.js';
 import { UsageError } from '../common/errors.js';
+import { textOf } from '../common/text.js';
 import type { Terminal } from './terminal.js';
 
 export function parseLogLevel(value: string | undefined, fallback: LogLevel = 'info'): LogLevel {
@@ -28,7 +29,7 @@ export function createCliLogger(terminal: Terminal, level: LogLevel, json = fals
     translateTime: 'HH:MM:ss.l',
     ignore: 'pid,hostname,component,task',
     messageFormat: (log: Record<string, unknown>, key: string) => {
-      const who = log.component === undefined ? '' : `[${String(log.component)}${log.task === undefined ? '' : `:${String(log.task)}`}] `;
+      const who = log.component === undefined ? '' : `[${textOf(log.component)}${log.task === undefined ? '' : `:${textOf(log.task)}`}] `;
       return `${who}${String(log[key])}`;
     },
     singleLine: true,

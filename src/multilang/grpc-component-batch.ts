@@ -7,6 +7,7 @@
  * when a message would otherwise be handled before one queued earlier; log, error and metrics
  * entries have no ordering duty and join whatever batch is open.
  */
+import { textOf } from '../common/text.js';
 import { ProtocolError } from './errors.js';
 import { DEFAULT_MAX_DEPTH } from './limits.js';
 import { parseJsonText, stringifyJson } from './json-text.js';
@@ -67,7 +68,7 @@ function sizeOf(msg: ChildMessage): number {
       return stringField(msg.stream) + utf8Length(stringifyJson(msg.tuple)) + 1 + anchors + id + 1 + 3 * FIELD_OVERHEAD_BYTES;
     }
     case 'ack':
-    case 'fail': return stringField(String(msg.id));
+    case 'fail': return stringField(textOf(msg.id));
     case 'log':
     case 'error': return stringField(msg.msg) + 2 * FIELD_OVERHEAD_BYTES;
     case 'metrics': return stringField(msg.name) + stringField(stringifyJson(msg.params)) + FIELD_OVERHEAD_BYTES;
@@ -91,8 +92,9 @@ class ComponentBatchBuilder {
     switch (msg.command) {
       case 'pid': b.ready = { pid: msg.pid, extensions: [...msg.extensions] }; return;
       case 'emit': this.emits.push(msg); return;
-      case 'ack': (b.acks ??= []).push(String(msg.id)); return;
-      case 'fail': (b.fails ??= []).push(String(msg.id)); return;
+      // Tuple ids are the strings the host sent; textOf keeps any other id a component echoes readable.
+      case 'ack': (b.acks ??= []).push(textOf(msg.id)); return;
+      case 'fail': (b.fails ??= []).push(textOf(msg.id)); return;
       case 'sync': b.syncs = (b.syncs ?? 0) + 1; return;
       case 'log': (b.logs ??= []).push({ msg: msg.msg, level: LEVELS.indexOf(msg.level) }); return;
       case 'error': (b.errors ??= []).push({ msg: msg.msg }); return;

@@ -6,6 +6,7 @@
  * (storm.py, pystorm, storm.rb, storm.js, Petrel), so {@link parseChildMessage} validates a
  * decoded frame and normalises it into one clean discriminated union.
  */
+import { textOf } from '../common/text.js';
 import { ProtocolError } from './errors.js';
 import { stringifyJson } from './json-text.js';
 
@@ -352,7 +353,7 @@ function asText(raw: unknown): string {
   try {
     return stringifyJson(raw);
   } catch {
-    return String(raw);
+    return textOf(raw);
   }
 }
 
@@ -366,5 +367,5 @@ function describe(value: unknown): string {
   if (ArrayBuffer.isView(value)) return 'binary data';
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
-  return `${typeof value} ${String(value)}`;
+  return `${typeof value} ${textOf(value)}`;
 }

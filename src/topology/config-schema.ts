@@ -3,6 +3,7 @@
  * (conf/defaults.yaml), one declarative table checked by validateConfig().
  */
 import { closest } from '../common/suggest.js';
+import { textOf } from '../common/text.js';
 
 export type ConfigType = 'int' | 'number' | 'boolean' | 'string' | 'map' | 'list';
 
@@ -155,5 +156,5 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'string') return `the string "${value}"`;
   if (typeof value === 'object') return 'a map';
-  return `${typeof value} ${String(value)}`;
+  return `${typeof value} ${textOf(value)}`;
 }

@@ -12,11 +12,11 @@ import os
 import sys
 import traceback
 
-from . import _yaml, topology
+from . import _specs, _yaml, topology
 from .topology import Topology, TopologyError, _attribute_where as attribute_where
 
 # Frames in these files are Squall's, never where the user went wrong.
-_OWN_FILES = frozenset([__file__, topology.__file__, _yaml.__file__])
+_OWN_FILES = frozenset([__file__, topology.__file__, _specs.__file__, _yaml.__file__])
 
 
 def load_topology(path, class_name=None):

@@ -4,6 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { textOf } from '../../common/text.js';
 import type { SerializerKind } from '../../multilang/index.js';
 import type { ComponentRequest } from '../../runtime/runtime.js';
 import { normalizeSerializer } from '../../topology/config-schema.js';
@@ -34,7 +35,7 @@ export class ShellLauncher implements LinkLauncher {
     private readonly command: readonly string[],
     private readonly env: ShellEnvironment,
   ) {
-    this.serializer = normalizeSerializer(String(req.component.config['topology.multilang.serializer'] ?? 'json')) as SerializerKind;
+    this.serializer = normalizeSerializer(textOf(req.component.config['topology.multilang.serializer'] ?? 'json')) as SerializerKind;
     // ndjson is for languages with no adapter: nothing there could accept a batch.
     this.extensionsOffered = this.serializer === 'ndjson' ? [] : ['batch'];
   }

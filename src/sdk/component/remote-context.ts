@@ -5,6 +5,7 @@
  */
 import { ComponentError } from '../../common/errors.js';
 import type { Logger, LogLevel, LogMeta } from '../../common/logger.js';
+import { textOf } from '../../common/text.js';
 import { stringifyJson } from '../../multilang/json-text.js';
 import { DEFAULT_STREAM, SYSTEM_COMPONENT, TICK_STREAM, type HandshakeContext } from '../../multilang/messages.js';
 import type { Tuple, TopologyContext } from '../../runtime/api.js';
@@ -21,7 +22,7 @@ export class RemoteContext implements TopologyContext {
     conf: Record<string, unknown>,
     readonly logger: Logger,
   ) {
-    this.topologyName = String(conf['topology.name'] ?? '');
+    this.topologyName = textOf(conf['topology.name'] ?? '');
     this.componentId = ctx.componentid;
     this.taskId = Number(ctx.taskid);
     for (const [task, comp] of Object.entries(ctx['task->component'] ?? {})) {
@@ -95,6 +96,6 @@ function metaText(meta: LogMeta): string {
   try {
     return stringifyJson(meta);
   } catch {
-    return String(meta);
+    return textOf(meta);
   }
 }
