@@ -4,8 +4,8 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ComponentError } from '../common/errors.js';
+import { packageRoot } from '../common/package-root.js';
 import type { Spout } from '../runtime/api.js';
 import type { BoltHost } from '../runtime/executors.js';
 import type { ComponentFactory, ComponentRequest } from '../runtime/runtime.js';
@@ -94,14 +94,4 @@ export function resourcesDir(topologyFile: string | undefined, explicit?: string
   if (explicit) return resolve(dir, explicit);
   const resources = join(dir, 'resources');
   return existsSync(resources) && statSync(resources).isDirectory() ? resources : dir;
-}
-
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the Squall package root');
-    dir = up;
-  }
-  return dir;
 }

@@ -13,11 +13,10 @@
  *    fields declared `optional` in the .proto stay `undefined` when absent (presence kept).
  *  - `oneofs: true`: a oneof's set member is named in a virtual field (`part: 'chunk'`).
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { loadPackageDefinition, type GrpcObject, type ServiceClientConstructor, type ServiceDefinition } from '@grpc/grpc-js';
 import { loadSync, type Options, type PackageDefinition } from '@grpc/proto-loader';
+import { packageRoot } from '../common/package-root.js';
 
 /** The loader options every Squall .proto is loaded with (see the module comment). */
 export const LOADER_OPTIONS: Readonly<Options> = Object.freeze({
@@ -72,15 +71,4 @@ function lookup(root: GrpcObject, qualifiedName: string): ServiceClientConstruct
   for (const part of qualifiedName.split('.')) node = (node as Record<string, unknown>)[part];
   if (typeof node !== 'function') throw new Error(`${qualifiedName} is not a service in ${CLUSTER_PROTO_FILE}`);
   return node as ServiceClientConstructor;
-}
-
-/** Walks up from this module to the directory holding package.json (src/ and dist/ alike). */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the Squall package root (no package.json above src/rpc)');
-    dir = up;
-  }
-  return dir;
 }

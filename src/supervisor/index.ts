@@ -11,7 +11,7 @@ export {
 } from './options.js';
 export { step, recoverSlot, emptySlot, slotWorker, slotInUse, sameWorker } from './slot.js';
 export { desiredSlots, workerIdOf } from './desired.js';
-export { processSpawner, defaultSpawnWorker, workerArgs, squallRoot } from './launcher.js';
+export { processSpawner, defaultSpawnWorker, workerArgs } from './launcher.js';
 export { systemProcesses } from './processes.js';
 export { SupervisorDirs, readHeartbeat, readWorkerRecord } from './worker-files.js';
 export { componentCounters, workerReport } from './nimbus-reporter.js';

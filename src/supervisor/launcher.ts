@@ -7,9 +7,9 @@
  * command line.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../common/package-root.js';
 
 /** Everything a worker process is started with. */
 export interface WorkerLaunch {
@@ -88,18 +88,7 @@ export function processSpawner(opts: ProcessSpawnerOptions): SpawnWorker {
 
 /** The production spawner: `node <squall>/dist/cli/main.js worker …`. */
 export function defaultSpawnWorker(): SpawnWorker {
-  return processSpawner({ args: [join(squallRoot(), 'dist', 'cli', 'main.js')] });
-}
-
-/** The directory of Squall's package.json (this file is in src/ or dist/ below it). */
-export function squallRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the Squall package root');
-    dir = up;
-  }
-  return dir;
+  return processSpawner({ args: [join(packageRoot(), 'dist', 'cli', 'main.js')] });
 }
 
 function definedOnly(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
