@@ -102,13 +102,8 @@ class GrpcChannel(BaseChannel):
         :raises SerializationError: if a message cannot be encoded; the messages before it
             are sent, it and the ones after it are dropped.
         """
-        out = self.out
-        n = len(out)
-        if not n:
-            return
-        msgs = out[:n]
-        del out[:n]
-        self._send_encoded(msgs)
+        if self.out:
+            self._send_encoded(self._take_out())
 
     def _send_encoded(self, msgs):
         try:

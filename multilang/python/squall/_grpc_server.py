@@ -2,7 +2,6 @@
 
 import os
 import queue
-import sys
 import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -178,11 +177,3 @@ def start(factory, address, max_workers=DEFAULT_MAX_WORKERS, max_message_bytes=D
     server.start()
     host = address.rsplit(":", 1)[0] if ":" in address else address
     return Running(server, service, "%s:%d" % (host, port), port)
-
-
-def _stderr(text):
-    try:
-        sys.stderr.write(text + "\n")
-        sys.stderr.flush()
-    except Exception:  # pragma: no cover
-        pass

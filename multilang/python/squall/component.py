@@ -176,22 +176,19 @@ class Component(object):
         self._out.append({"command": "metrics", "name": name, "params": value})
 
     def _emit(self, msg, need_task_ids, direct_task):
-        """Queues an emit message; returns task ids if asked (blocking for the reply)."""
-        if need_task_ids:
-            if direct_task is not None:
-                # Storm never sends task ids for direct emits: the answer is known.
-                if not self._batch:
-                    msg["need_task_ids"] = False
-                self._out.append(msg)
-                return [direct_task]
-            if self._batch:
-                msg["need_task_ids"] = True
+        """Queues an emit with a ``direct_task`` or ``need_task_ids`` (plain emits are queued
+        by ``emit()`` itself); returns the task ids if asked (blocking for the reply)."""
+        if direct_task is not None:
+            msg["task"] = direct_task
+            # Storm never sends task ids for direct emits: the answer is known.
+            if not self._batch:
+                msg["need_task_ids"] = False
             self._out.append(msg)
-            return self._channel.await_task_ids(self._pending_task_ids)
-        if not self._batch:
-            msg["need_task_ids"] = False
+            return [direct_task] if need_task_ids else None
+        if self._batch:
+            msg["need_task_ids"] = True
         self._out.append(msg)
-        return None
+        return self._channel.await_task_ids(self._pending_task_ids)
 
     # ------------------------------------------------------------------ running
 

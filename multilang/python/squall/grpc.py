@@ -44,8 +44,8 @@ except ImportError as _e:  # pragma: no cover (the stdlib suite checks this mess
     raise ImportError("squall.grpc needs grpcio and protobuf: pip install './multilang/python[grpc]' (%s)" % _e)
 
 from ._grpc_channel import DEFAULT_MAX_MESSAGE_BYTES, GrpcChannel
-from ._grpc_server import ADDRESS_ENV, DEFAULT_MAX_WORKERS, Running, _stderr, resolve_address, start
-from .component import Component
+from ._grpc_server import ADDRESS_ENV, DEFAULT_MAX_WORKERS, Running, resolve_address, start
+from .component import Component, _stderr
 
 __all__ = [
     "serve", "start", "Running", "GrpcChannel", "resolve_address", "main",

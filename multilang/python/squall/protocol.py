@@ -100,6 +100,15 @@ class BaseChannel(object):
         #: Bytes of an incomplete frame left at EOF (reported by the component), or None.
         self.truncated = None
 
+    def _take_out(self):
+        """Removes and returns everything queued in :attr:`out`, with slice operations so
+        other threads may keep appending meanwhile."""
+        out = self.out
+        n = len(out)
+        msgs = out[:n]
+        del out[:n]
+        return msgs
+
     def await_task_ids(self, pending):
         """Flushes, then returns the next task-id list from the parent.
 
@@ -348,12 +357,9 @@ class Channel(BaseChannel):
             are written, it and the ones after it are dropped.
         :raises ParentGone: if the parent closed its end of the pipe.
         """
-        out = self.out
-        n = len(out)
-        if not n:
+        if not self.out:
             return
-        msgs = out[:n]
-        del out[:n]
+        msgs = self._take_out()
         try:
             data = self._frames(msgs)
         except (TypeError, ValueError, OverflowError) as e:
@@ -361,7 +367,7 @@ class Channel(BaseChannel):
             if good:
                 self._write(self._frames(good))
             raise SerializationError("cannot encode a %r message as JSON (%s): %s; it and %d later message(s) were dropped"
-                                     % (bad.get("command", "?"), err, _excerpt(repr(bad)), n - len(good) - 1))
+                                     % (bad.get("command", "?"), err, _excerpt(repr(bad)), len(msgs) - len(good) - 1))
         self._write(data)
 
     def _split_bad(self, msgs, first_error):

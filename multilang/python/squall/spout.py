@@ -60,8 +60,6 @@ class Spout(Component):
         if stream is not None:
             msg["stream"] = stream
         if direct_task is not None or need_task_ids:
-            if direct_task is not None:
-                msg["task"] = direct_task
             return self._emit(msg, need_task_ids, direct_task)
         if not self._batch:
             msg["need_task_ids"] = False

@@ -2,9 +2,11 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import unittest
 from unittest import mock
 
 import squall.protocol
@@ -57,6 +59,18 @@ def tick(id="tick", secs=2):
 
 def cmd(name, id=""):
     return {"command": name, "id": id}
+
+
+class PidDirTestCase(unittest.TestCase):
+    """A test with a fresh pid directory, ``self.pid_dir``, and :meth:`hs` to frame a
+    handshake naming it."""
+
+    def setUp(self):
+        self.pid_dir = tempfile.mkdtemp(prefix="squall-test-")
+        self.addCleanup(shutil.rmtree, self.pid_dir, True)
+
+    def hs(self, **kw):
+        return frame(handshake(self.pid_dir, **kw))
 
 
 class Result(object):

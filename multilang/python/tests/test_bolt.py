@@ -3,16 +3,14 @@
 import io
 import logging
 import os
-import shutil
 import sys
-import tempfile
 import unittest
 from unittest import mock
 
 import squall.bolt
 from squall import BasicBolt, Bolt, Tuple
 
-from .harness import drive, frame, frames, handshake, heartbeat, line, tick, tup
+from .harness import PidDirTestCase as Base, drive, frame, frames, handshake, heartbeat, line, tick, tup
 
 
 class Recorder(Bolt):
@@ -51,15 +49,6 @@ class Basic(BasicBolt):
             raise ValueError("bad input")
         for word in t.values[0].split():
             self.emit([word])
-
-
-class Base(unittest.TestCase):
-    def setUp(self):
-        self.pid_dir = tempfile.mkdtemp(prefix="squall-test-")
-        self.addCleanup(shutil.rmtree, self.pid_dir, True)
-
-    def hs(self, **kw):
-        return frame(handshake(self.pid_dir, **kw))
 
 
 class HandshakeTests(Base):

@@ -1,13 +1,11 @@
 """Spouts driven in-process: one sync per command, ids echoed verbatim, batch acks."""
 
 import os
-import shutil
-import tempfile
 import unittest
 
 from squall import Spout
 
-from .harness import cmd, drive, frame, frames, handshake, line
+from .harness import PidDirTestCase as Base, cmd, drive, frames, handshake, line
 
 BIG = 2 ** 70 + 1                                   # beyond int64
 DICT_ID = {"partition": 3, "offset": 9007199254740993}  # beyond 2^53 inside an object
@@ -37,15 +35,6 @@ class Recorder(Spout):
 
     def deactivate(self):
         self.events.append(("deactivate",))
-
-
-class Base(unittest.TestCase):
-    def setUp(self):
-        self.pid_dir = tempfile.mkdtemp(prefix="squall-test-")
-        self.addCleanup(shutil.rmtree, self.pid_dir, True)
-
-    def hs(self, **kw):
-        return frame(handshake(self.pid_dir, **kw))
 
 
 class SpoutTests(Base):
