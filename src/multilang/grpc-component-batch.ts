@@ -11,12 +11,11 @@ import { textOf } from '../common/text.js';
 import { ProtocolError } from './errors.js';
 import { DEFAULT_MAX_DEPTH } from './limits.js';
 import { parseJsonText, stringifyJson } from './json-text.js';
-import { DEFAULT_STREAM, type ChildMessage, type EmitCommand, type LogLevel } from './messages.js';
+import { DEFAULT_STREAM, STORM_LOG_LEVELS, type ChildMessage, type EmitCommand } from './messages.js';
 import {
   BATCH_OVERHEAD_BYTES, FIELD_OVERHEAD_BYTES, stringField, utf8Length, type ComponentBatchWire, type EmitBatchWire,
 } from './grpc-wire.js';
 
-const LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
 /** More syncs than this in one batch is not a component speaking the protocol. */
 const MAX_SYNCS_PER_BATCH = 1_000_000;
 
@@ -96,7 +95,7 @@ class ComponentBatchBuilder {
       case 'ack': (b.acks ??= []).push(textOf(msg.id)); return;
       case 'fail': (b.fails ??= []).push(textOf(msg.id)); return;
       case 'sync': b.syncs = (b.syncs ?? 0) + 1; return;
-      case 'log': (b.logs ??= []).push({ msg: msg.msg, level: LEVELS.indexOf(msg.level) }); return;
+      case 'log': (b.logs ??= []).push({ msg: msg.msg, level: STORM_LOG_LEVELS.indexOf(msg.level) }); return;
       case 'error': (b.errors ??= []).push({ msg: msg.msg }); return;
       case 'metrics': (b.metrics ??= []).push({ name: msg.name, paramsJson: stringifyJson(msg.params) }); return;
     }
@@ -131,7 +130,7 @@ function emitColumns(emits: readonly EmitCommand[]): EmitBatchWire {
 export function decodeComponentBatch(batch: ComponentBatchWire, maxDepth = DEFAULT_MAX_DEPTH): ChildMessage[] {
   const out: ChildMessage[] = [];
   if (batch.ready) out.push({ command: 'pid', pid: batch.ready.pid, extensions: [...batch.ready.extensions] });
-  for (const l of batch.logs ?? []) out.push({ command: 'log', msg: l.msg, level: LEVELS[l.level] ?? 'info' });
+  for (const l of batch.logs ?? []) out.push({ command: 'log', msg: l.msg, level: STORM_LOG_LEVELS[l.level] ?? 'info' });
   for (const e of batch.errors ?? []) out.push({ command: 'error', msg: e.msg });
   for (const m of batch.metrics ?? []) out.push({ command: 'metrics', name: m.name, params: m.paramsJson ? parseJsonText(m.paramsJson, maxDepth) : null });
   if (batch.emits) out.push(...decodeEmits(batch.emits, maxDepth));

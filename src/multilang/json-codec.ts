@@ -8,7 +8,6 @@
  */
 import { InvalidJsonError, ProtocolError } from './errors.js';
 import { stringifyJson } from './json-text.js';
-import type { DecoderOptions } from './limits.js';
 import { TextFrameDecoder, type FrameEnd, type NeedMore } from './text-frames.js';
 
 /** The bytes that end every frame we write. */
@@ -38,10 +37,6 @@ export function encodeJsonFrame(msg: unknown): string {
  */
 export class JsonFrameDecoder extends TextFrameDecoder {
   protected readonly serializer = 'json';
-
-  constructor(opts: DecoderOptions = {}) {
-    super(opts);
-  }
 
   protected locate(buf: Uint8Array, start: number, from: number, end: number): FrameEnd | NeedMore {
     if (from === start) {

@@ -69,24 +69,20 @@ export interface MultilangDecoder {
   readonly bufferedBytes: number;
 }
 
-/** True when `value` nests arrays/objects more than `limit` levels deep. */
-export function exceedsDepth(value: unknown, limit: number): boolean {
-  return deeperThan(value, limit);
-}
-
 /**
- * Recursion is safe here: it stops at `limit` levels whatever the input, and it allocates
- * nothing per node (this runs on every large decoded frame).
+ * True when `node` nests arrays/objects more than `remaining` levels deep. Recursion is safe
+ * here: it stops at that many levels whatever the input, and it allocates nothing per node
+ * (this runs on every large decoded frame).
  */
-function deeperThan(node: unknown, remaining: number): boolean {
+export function exceedsDepth(node: unknown, remaining: number): boolean {
   if (node === null || typeof node !== 'object' || ArrayBuffer.isView(node)) return false;
   if (remaining <= 0) return true;
   if (Array.isArray(node)) {
-    for (let i = 0; i < node.length; i++) if (deeperThan(node[i], remaining - 1)) return true;
+    for (let i = 0; i < node.length; i++) if (exceedsDepth(node[i], remaining - 1)) return true;
     return false;
   }
   for (const key in node) {
-    if (Object.prototype.hasOwnProperty.call(node, key) && deeperThan((node as Record<string, unknown>)[key], remaining - 1)) return true;
+    if (Object.prototype.hasOwnProperty.call(node, key) && exceedsDepth((node as Record<string, unknown>)[key], remaining - 1)) return true;
   }
   return false;
 }

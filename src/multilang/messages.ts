@@ -328,7 +328,8 @@ function parseMetrics(msg: Record<string, unknown>): MetricsCommand {
   return { command: 'metrics', name, params: msg['params'] ?? null };
 }
 
-const LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
+/** Storm's log levels by number: 0 trace, 1 debug, 2 info, 3 warn, 4 error (also component.proto's). */
+export const STORM_LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
 const LEVEL_NAMES = new Map<string, LogLevel>([
   ['trace', 'trace'], ['debug', 'debug'], ['info', 'info'], ['warn', 'warn'], ['warning', 'warn'],
   ['error', 'error'], ['critical', 'error'], ['fatal', 'error'],
@@ -336,10 +337,10 @@ const LEVEL_NAMES = new Map<string, LogLevel>([
 
 /** Storm's 0-4 levels or a name (any case); anything else is INFO, as in Storm. */
 function normalizeLevel(raw: unknown): LogLevel {
-  if (typeof raw === 'number') return (Number.isInteger(raw) ? LEVELS[raw] : undefined) ?? 'info';
+  if (typeof raw === 'number') return (Number.isInteger(raw) ? STORM_LOG_LEVELS[raw] : undefined) ?? 'info';
   if (typeof raw !== 'string') return 'info';
   const name = raw.trim().toLowerCase();
-  if (/^\d$/.test(name)) return LEVELS[Number(name)] ?? 'info';
+  if (/^\d$/.test(name)) return STORM_LOG_LEVELS[Number(name)] ?? 'info';
   return LEVEL_NAMES.get(name) ?? 'info';
 }
 

@@ -8,10 +8,10 @@
  * beyond ±2^53 become `bigint` and are written back as int64/uint64.
  */
 import { Packr, Unpackr, type Options } from 'msgpackr';
+import { BufferedDecoder } from './buffered-decoder.js';
 import { ProtocolError, SerializerMismatchError } from './errors.js';
-import { compileDecoderOptions, type CompiledDecoderOptions, type DecoderOptions, type MultilangDecoder } from './limits.js';
+import type { DecoderOptions } from './limits.js';
 import { MsgpackScanner, NEED_MORE } from './msgpack-scan.js';
-import { PendingBytes } from './pending-bytes.js';
 
 // Standard msgpack only: records/structures are a msgpackr extension no Python reader knows.
 // variableMapSize gives fixmap headers for small maps, i.e. the same bytes Python's packb writes.
@@ -30,7 +30,6 @@ const INT64_MIN = -(2n ** 63n);
 const UINT64_MAX = 2n ** 64n - 1n;
 const INT64_MIN_NUMBER = -(2 ** 63);
 const UINT64_LIMIT_NUMBER = 2 ** 64;
-const encoder = new TextEncoder();
 
 /**
  * Encodes one message as a msgpack value (maps with str keys, str strings, int/float numbers).
@@ -44,38 +43,14 @@ export function encodeMsgpack(msg: unknown): Uint8Array {
  * Incremental msgpack decoder. `push` returns every complete top-level value; a value may span
  * any number of chunks. Same failure and limit contract as the JSON decoder.
  */
-export class MsgpackDecoder implements MultilangDecoder {
-  private readonly limits: CompiledDecoderOptions;
-  private readonly pending: PendingBytes;
+export class MsgpackDecoder extends BufferedDecoder {
+  protected readonly serializer = 'msgpack';
   private readonly scanner: MsgpackScanner;
   private readonly unpackr = new Unpackr(UNPACK_OPTIONS);
-  private failure: ProtocolError | undefined;
 
   constructor(opts: DecoderOptions = {}) {
-    this.limits = compileDecoderOptions(opts);
-    this.pending = new PendingBytes(this.limits.maxFrameBytes + 64 * 1024);
+    super(opts);
     this.scanner = new MsgpackScanner(this.limits.maxFrameBytes, this.limits.maxDepth);
-  }
-
-  get bufferedBytes(): number {
-    return this.pending.length;
-  }
-
-  push(chunk: Uint8Array | string): unknown[] {
-    this.assertUsable();
-    const bytes = typeof chunk === 'string' ? encoder.encode(chunk) : chunk;
-    const out: unknown[] = [];
-    try {
-      if (this.pending.length === 0) {
-        this.drain(bytes, out, true);
-      } else {
-        this.pending.append(bytes);
-        this.drain(this.pending.view(), out, false);
-      }
-    } catch (err) {
-      throw this.fail(err, out);
-    }
-    return out;
   }
 
   finish(): unknown[] {
@@ -87,7 +62,7 @@ export class MsgpackDecoder implements MultilangDecoder {
   }
 
   /** Finds all complete values in `buf`, decodes them in one msgpackr call, keeps the rest. */
-  private drain(buf: Uint8Array, out: unknown[], fromChunk: boolean): void {
+  protected drain(buf: Uint8Array, out: unknown[], fromChunk: boolean): void {
     const end = buf.length;
     let complete = 0;
     try {
@@ -103,11 +78,7 @@ export class MsgpackDecoder implements MultilangDecoder {
       throw err;
     }
     if (complete > 0) this.decodeRegion(buf.subarray(0, complete), out);
-    if (fromChunk) {
-      if (complete < end) this.pending.append(buf.subarray(complete));
-    } else {
-      this.pending.consume(complete);
-    }
+    this.keepRest(buf, complete, fromChunk);
     this.scanner.rebase(complete);
   }
 
@@ -119,21 +90,6 @@ export class MsgpackDecoder implements MultilangDecoder {
     } catch (err) {
       throw new ProtocolError(`invalid msgpack data (${err instanceof Error ? err.message : String(err)})`, { input: region, cause: err });
     }
-  }
-
-  private assertUsable(): void {
-    if (this.failure) {
-      throw new ProtocolError(`msgpack decoder already failed: ${this.failure.message}`, { cause: this.failure });
-    }
-  }
-
-  private fail(err: unknown, out: unknown[]): unknown {
-    if (err instanceof ProtocolError) {
-      err.decodedBefore = out;
-      this.failure = err;
-      this.pending.clear(); // nothing more will be decoded; release the memory now
-    }
-    return err;
   }
 }
 
@@ -160,7 +116,7 @@ function checkValueStart(buf: Uint8Array, p: number, end: number): void {
  * float64 and a Python child would receive 1712345678901.0 for a millisecond timestamp; JSON
  * writes them as integers too, so both serializers agree.
  */
-export function widenIntegers(value: unknown): unknown {
+function widenIntegers(value: unknown): unknown {
   switch (typeof value) {
     case 'number':
       return Number.isInteger(value) && (value > 0xffffffff || value < -0x80000000) && value >= INT64_MIN_NUMBER && value < UINT64_LIMIT_NUMBER

@@ -5,7 +5,6 @@
  */
 import { SerializerMismatchError } from './errors.js';
 import { stringifyJson } from './json-text.js';
-import type { DecoderOptions } from './limits.js';
 import { TextFrameDecoder, type FrameEnd, type NeedMore } from './text-frames.js';
 
 const LF = 0x0a;
@@ -23,10 +22,6 @@ export function encodeNdjson(msg: unknown): string {
 /** Incremental NDJSON decoder; same contract as `JsonFrameDecoder`. */
 export class NdjsonDecoder extends TextFrameDecoder {
   protected readonly serializer = 'ndjson';
-
-  constructor(opts: DecoderOptions = {}) {
-    super(opts);
-  }
 
   protected locate(buf: Uint8Array, start: number, from: number, end: number): FrameEnd | NeedMore {
     const nl = buf.indexOf(LF, from);

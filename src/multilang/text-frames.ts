@@ -7,13 +7,12 @@
  * counts real bytes. Frames inside one chunk are decoded from the chunk directly; only the
  * unfinished tail is copied, and the terminator search resumes where the previous one stopped.
  */
-import { FrameTooLargeError, InvalidJsonError, ProtocolError, SerializerMismatchError } from './errors.js';
+import { BufferedDecoder } from './buffered-decoder.js';
+import { FrameTooLargeError, InvalidJsonError, SerializerMismatchError } from './errors.js';
 import { JsonSyntaxError, parseJsonText } from './json-text.js';
-import { compileDecoderOptions, exceedsDepth, type CompiledDecoderOptions, type DecoderOptions, type MultilangDecoder } from './limits.js';
-import { PendingBytes } from './pending-bytes.js';
+import { exceedsDepth } from './limits.js';
 
 const LF = 0x0a;
-const encoder = new TextEncoder();
 
 /** Where the frame starting at some offset ends; see {@link TextFrameDecoder.locate}. */
 export interface FrameEnd {
@@ -32,41 +31,10 @@ export interface NeedMore {
  * Base class of the JSON and NDJSON decoders. Subclasses say how a frame ends ({@link locate})
  * and what a blank frame means ({@link onBlankFrame}).
  */
-export abstract class TextFrameDecoder implements MultilangDecoder {
-  /** Serializer name used in error messages ("json", "ndjson"). */
-  protected abstract readonly serializer: string;
-  protected readonly limits: CompiledDecoderOptions;
-  private readonly pending: PendingBytes;
+export abstract class TextFrameDecoder extends BufferedDecoder {
   private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
   /** Offset inside `pending` where the terminator search resumes. */
   private scanFrom = 0;
-  private failure: ProtocolError | undefined;
-
-  constructor(opts: DecoderOptions = {}) {
-    this.limits = compileDecoderOptions(opts);
-    this.pending = new PendingBytes(this.limits.maxFrameBytes + 64 * 1024);
-  }
-
-  get bufferedBytes(): number {
-    return this.pending.length;
-  }
-
-  push(chunk: Uint8Array | string): unknown[] {
-    this.assertUsable();
-    const bytes = typeof chunk === 'string' ? encoder.encode(chunk) : chunk;
-    const out: unknown[] = [];
-    try {
-      if (this.pending.length === 0) {
-        this.drain(bytes, 0, out, true);
-      } else {
-        this.pending.append(bytes);
-        this.drain(this.pending.view(), this.scanFrom, out, false);
-      }
-    } catch (err) {
-      throw this.fail(err, out);
-    }
-    return out;
-  }
 
   finish(): unknown[] {
     this.assertUsable();
@@ -108,10 +76,10 @@ export abstract class TextFrameDecoder implements MultilangDecoder {
     out.push(value);
   }
 
-  private drain(buf: Uint8Array, scanFrom: number, out: unknown[], fromChunk: boolean): void {
+  protected drain(buf: Uint8Array, out: unknown[], fromChunk: boolean): void {
     const end = buf.length;
     let start = 0;
-    let from = scanFrom;
+    let from = fromChunk ? 0 : this.scanFrom;
     let found = this.locateChecked(buf, start, from, end);
     while ('bodyEnd' in found) {
       this.decodeFrame(buf, start, found.bodyEnd, out);
@@ -134,11 +102,7 @@ export abstract class TextFrameDecoder implements MultilangDecoder {
       // Checked before copying, so one giant chunk is refused without being buffered.
       throw new FrameTooLargeError(this.limits.maxFrameBytes, buf.length - start, { input: buf.subarray(start) });
     }
-    if (fromChunk) {
-      if (start < buf.length) this.pending.append(buf.subarray(start));
-    } else {
-      this.pending.consume(start);
-    }
+    this.keepRest(buf, start, fromChunk);
     this.scanFrom = resumeAt - start;
   }
 
@@ -181,35 +145,20 @@ export abstract class TextFrameDecoder implements MultilangDecoder {
     }
     return value;
   }
-
-  private assertUsable(): void {
-    if (this.failure) {
-      throw new ProtocolError(`${this.serializer} decoder already failed: ${this.failure.message}`, { cause: this.failure });
-    }
-  }
-
-  private fail(err: unknown, out: unknown[]): unknown {
-    if (err instanceof ProtocolError) {
-      err.decodedBefore = out;
-      this.failure = err;
-      this.pending.clear(); // nothing more will be decoded; release the memory now
-    }
-    return err;
-  }
 }
 
 /** JSON whitespace (space, tab, CR, LF). */
-export function isWs(b: number): boolean {
+function isWs(b: number): boolean {
   return b === 0x20 || b === LF || b === 0x0d || b === 0x09;
 }
 
 /** True when `[start, end)` holds only JSON whitespace. */
-export function isBlank(buf: Uint8Array, start: number, end: number): boolean {
+function isBlank(buf: Uint8Array, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (!isWs(buf[i]!)) return false;
   return true;
 }
 
 /** msgpack map/array headers (fix, 16 and 32 bit): what every msgpack message starts with. */
-export function looksLikeMsgpackContainer(b: number): boolean {
+function looksLikeMsgpackContainer(b: number): boolean {
   return (b >= 0x80 && b <= 0x9f) || (b >= 0xdc && b <= 0xdf);
 }

@@ -13,7 +13,6 @@ export interface ConfigKeySpec {
   default: unknown;
   nullable?: boolean;
   min?: number;
-  oneOf?: readonly string[];
   doc: string;
 }
 
@@ -47,7 +46,7 @@ export const CONFIG_KEYS: Readonly<Record<string, ConfigKeySpec>> = {
  * Storm keys that are valid but have no effect in Squall (JVM, Kryo, resource-aware
  * scheduling...). Accepted silently so Storm topologies load unchanged.
  */
-export const STORM_KEYS_WITHOUT_EFFECT: readonly string[] = [
+const STORM_KEYS_WITHOUT_EFFECT: readonly string[] = [
   'topology.worker.childopts', 'topology.worker.gc.childopts', 'topology.worker.logwriter.childopts',
   'topology.kryo.register', 'topology.kryo.decorators', 'topology.kryo.factory',
   'topology.skip.missing.kryo.registrations', 'topology.fall.back.on.java.serialization',
@@ -138,7 +137,6 @@ function checkValue(spec: ConfigKeySpec, value: unknown): string | undefined {
       return undefined;
     case 'string':
       if (typeof value !== 'string') return `must be a string (got ${describe(value)})`;
-      if (spec.oneOf && !spec.oneOf.includes(value)) return `must be one of ${spec.oneOf.join(', ')} (got "${value}")`;
       return undefined;
     case 'map':
       if (typeof value !== 'object' || Array.isArray(value)) return `must be a map (got ${describe(value)})`;

@@ -108,7 +108,7 @@ export function compilePlan(spec: TopologySpec, overrides: Record<string, unknow
 }
 
 /** `topology.acker.executors`: null means one per worker, as in Storm. */
-export function resolveAckerCount(config: ResolvedConfig): number {
+function resolveAckerCount(config: ResolvedConfig): number {
   const v = config['topology.acker.executors'];
   if (typeof v === 'number') return v;
   return Number(config['topology.workers'] ?? 1);

@@ -99,7 +99,7 @@ export function entries(map: YAMLMap, rep: Reporter): Map<string, Entry> {
 }
 
 /** Follows an alias to its anchored node; an alias to nothing is reported. */
-export function deref(node: Node | null, rep: Reporter): Node | null {
+function deref(node: Node | null, rep: Reporter): Node | null {
   if (!isAlias(node)) return node;
   const target = node.resolve(rep.doc);
   if (target === undefined) rep.error(node, `alias "*${node.source}" has no anchor "&${node.source}" before it`);
