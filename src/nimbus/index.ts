@@ -15,7 +15,8 @@ export {
   compileNimbusOptions, defaultNimbusId, DEFAULT_MONITOR_FREQ_MS, DEFAULT_TASK_TIMEOUT_MS, DEFAULT_TASK_LAUNCH_MS,
   DEFAULT_NIMBUS_MAX_PACKAGE_BYTES, DEFAULT_NIMBUS_SHUTDOWN_GRACE_MS, DEFAULT_PACKAGE_SYNC_WAIT_MS,
 } from './options.js';
-export { PackageNotFoundError, PACKAGE_ID_PATTERN } from './package-store.js';
+export { PackageNotFoundError } from './package-store.js';
+export { PACKAGE_ID_PATTERN } from '../packages/package-file.js';
 export { SubmitValidationError } from './topology-catalog.js';
 export { TopologyNotFoundError } from './status-shell.js';
 export { TopologyExistsError } from './handlers/submit.js';

@@ -4,12 +4,12 @@
  * leadership is gained and stopped when it is lost, so nothing of an old leadership can act
  * later — and every write it does is fenced on its Leadership anyway.
  */
-import type { Clock, TimerHandle } from '../common/clock.js';
-import type { Logger } from '../common/logger.js';
+import type { TimerHandle } from '../common/clock.js';
 import type { ClusterState } from '../coordination/cluster-state.js';
 import type { Leadership } from '../coordination/leader-election.js';
 import type { HeartbeatCache } from './heartbeats.js';
 import { WorkerLiveness } from './liveness.js';
+import type { CompiledNimbusOptions } from './options.js';
 import { RemovalWaiters } from './removal-waiters.js';
 import type { TopologyScheduleStatus } from './scheduler.js';
 import { SchedulingLoop } from './scheduling-loop.js';
@@ -17,17 +17,12 @@ import { Serial } from './serial.js';
 import { StatusShell } from './status-shell.js';
 import type { TopologyCatalog } from './topology-catalog.js';
 
-/** What a leadership needs from its nimbus. */
-export interface LeaderDeps {
+/** What a leadership needs from its nimbus: its shared state and the compiled timing options. */
+export interface LeaderDeps
+  extends Pick<CompiledNimbusOptions, 'clock' | 'logger' | 'monitorFreqMs' | 'taskTimeoutMs' | 'taskLaunchMs' | 'supervisorTimeoutMs'> {
   cluster: ClusterState;
   catalog: TopologyCatalog;
   heartbeats: HeartbeatCache;
-  clock: Clock;
-  logger: Logger;
-  monitorFreqMs: number;
-  taskTimeoutMs: number;
-  taskLaunchMs: number;
-  supervisorTimeoutMs: number;
   /** Called after a topology has been removed (its package may be deleted now). */
   onTopologyRemoved?: (topologyId: string) => void;
 }

@@ -11,19 +11,15 @@
  * remembers when each package was last stored: a removal decided on a view older than a
  * concurrent upload or copy of the same package never deletes the fresh bytes.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { SquallError } from '../common/errors.js';
 import { inspectPackage } from '../packages/safe-extract.js';
 import type { PackageLimitsOptions } from '../packages/limits.js';
+import { PACKAGE_ID_PATTERN, writeHashed } from '../packages/package-file.js';
 import { Serial } from './serial.js';
-
-/** A package id: the hex sha256 of the package bytes. */
-export const PACKAGE_ID_PATTERN = /^[0-9a-f]{64}$/u;
 
 /** A stored package's bytes, ready to stream. */
 export interface StoredPackage {
@@ -103,17 +99,7 @@ export class PackageStore {
     const { signal, expectedId } = opts;
     const tmp = join(this.tmpDir, `upload-${randomUUID()}.tar.gz`);
     try {
-      const hash = createHash('sha256');
-      let size = 0;
-      async function* counted(): AsyncGenerator<Uint8Array> {
-        for await (const chunk of chunks) {
-          hash.update(chunk);
-          size += chunk.byteLength;
-          yield chunk;
-        }
-      }
-      await pipeline(Readable.from(counted()), createWriteStream(tmp, { flags: 'wx', mode: 0o644 }), signal ? { signal } : {});
-      const packageId = hash.digest('hex');
+      const { sha256: packageId, size } = await writeHashed(chunks, tmp, { flags: 'wx', mode: 0o644, ...(signal ? { signal } : {}) });
       if (expectedId !== undefined && packageId !== expectedId) {
         throw new SquallError('E_PACKAGE_MISMATCH', `package ${expectedId} arrived with sha256 ${packageId}`);
       }

@@ -5,6 +5,7 @@
  * what arrived (a bad value throws WireValueError).
  */
 import { UsageError } from '../common/errors.js';
+import { PACKAGE_ID_PATTERN } from '../packages/package-file.js';
 import { u64FromWire, u64ToWire, WireValueError } from './long.js';
 import type { ComponentKindName, PackageMetadata, TopologyStatusName } from './types.js';
 
@@ -98,15 +99,13 @@ export interface WirePackageMetadata {
   sha256: string;
 }
 
-const SHA256_HEX = /^[0-9a-f]{64}$/u;
-
 export function encodePackageMetadata(meta: PackageMetadata): WirePackageMetadata {
-  if (!SHA256_HEX.test(meta.sha256)) throw new UsageError(`package sha256 must be 64 lowercase hex digits, got ${JSON.stringify(meta.sha256)}`);
+  if (!PACKAGE_ID_PATTERN.test(meta.sha256)) throw new UsageError(`package sha256 must be 64 lowercase hex digits, got ${JSON.stringify(meta.sha256)}`);
   return { name: meta.name, size: u64ToWire(meta.size, 'package size'), sha256: meta.sha256 };
 }
 
 export function decodePackageMetadata(wire: WirePackageMetadata | undefined, field: string): PackageMetadata {
   if (wire === undefined) throw new WireValueError(field, 'missing');
-  if (!SHA256_HEX.test(wire.sha256)) throw new WireValueError(`${field}.sha256`, `expected 64 lowercase hex digits, got ${JSON.stringify(wire.sha256.slice(0, 80))}`);
+  if (!PACKAGE_ID_PATTERN.test(wire.sha256)) throw new WireValueError(`${field}.sha256`, `expected 64 lowercase hex digits, got ${JSON.stringify(wire.sha256.slice(0, 80))}`);
   return { name: wire.name, size: u64FromWire(wire.size, `${field}.size`), sha256: wire.sha256 };
 }

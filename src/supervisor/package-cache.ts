@@ -11,16 +11,15 @@
  * decision is re-checked right before each delete, and a download asked for meanwhile waits for
  * the delete to finish, then fetches the package again.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { finished } from 'node:stream/promises';
 import { SquallError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
+import { PACKAGE_ID_PATTERN, writeHashed } from '../packages/package-file.js';
 import { safeExtract, type SafeExtractOptions } from '../packages/safe-extract.js';
 import type { PackageDownload } from '../rpc/index.js';
-import { isRemovablePackage, PACKAGE_DIR_PATTERN, packagesToRemove } from './package-retention.js';
+import { isRemovablePackage, packagesToRemove } from './package-retention.js';
 import type { SupervisorDirs } from './worker-files.js';
 
 /** Where packages come from: NimbusClient fits (it follows the leader). */
@@ -57,7 +56,7 @@ export class PackageCache {
    *   RpcError (download failed), PackageRejectedError (unsafe archive)
    */
   ensure(packageId: string, signal?: AbortSignal): Promise<string> {
-    if (!PACKAGE_DIR_PATTERN.test(packageId)) {
+    if (!PACKAGE_ID_PATTERN.test(packageId)) {
       return Promise.reject(new SquallError('E_PACKAGE_ID', `invalid package id "${packageId.slice(0, 80)}": expected 64 hex digits (a sha256)`));
     }
     let p = this.inFlight.get(packageId);
@@ -100,7 +99,7 @@ export class PackageCache {
     try {
       this.logger.info('downloading package', { packageId });
       const download = await this.source.downloadPackage(packageId, signal ? { signal } : {});
-      const digest = await saveHashed(download.chunks, tmp);
+      const { sha256: digest } = await writeHashed(download.chunks, tmp, { mode: 0o600 });
       if (digest !== packageId) {
         throw new SquallError('E_PACKAGE_DIGEST', `package ${packageId} arrived with sha256 ${digest}`, { retriable: true });
       }
@@ -111,24 +110,6 @@ export class PackageCache {
       await rm(tmp, { force: true });
     }
   }
-}
-
-/** Streams chunks to a file; returns the sha256 (hex) of what was written. */
-async function saveHashed(chunks: AsyncIterable<Uint8Array>, file: string): Promise<string> {
-  const hash = createHash('sha256');
-  const out = createWriteStream(file, { mode: 0o600 });
-  try {
-    for await (const chunk of chunks) {
-      hash.update(chunk);
-      if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-    }
-    out.end();
-    await finished(out);
-  } catch (err) {
-    out.destroy();
-    throw err;
-  }
-  return hash.digest('hex');
 }
 
 async function isDirectory(path: string): Promise<boolean> {

@@ -11,10 +11,8 @@
  * and while a download of it is in progress. It goes once none of these holds: the topology
  * was killed or moved away and its last worker here has exited.
  */
+import { PACKAGE_ID_PATTERN } from '../packages/package-file.js';
 import { slotWorker, type SlotAssignment, type SlotState } from './slot.js';
-
-/** The name of an extracted package directory: its id, a sha256 in hex. */
-export const PACKAGE_DIR_PATTERN = /^[0-9a-f]{64}$/u;
 
 /**
  * The package ids this supervisor needs now: from every slot's state, and from what the latest
@@ -36,7 +34,8 @@ export function packagesInUse(slots: Iterable<SlotState>, desired: Iterable<Slot
 /** Whether one directory entry of `packages/` is an extracted package nobody needs. */
 export function isRemovablePackage(name: string, inUse: ReadonlySet<string>, downloading: ReadonlySet<string>): boolean {
   // Anything else there is a download or extraction in progress (removed at start if left over).
-  return PACKAGE_DIR_PATTERN.test(name) && !inUse.has(name) && !downloading.has(name);
+  // An extracted package directory is named by its id.
+  return PACKAGE_ID_PATTERN.test(name) && !inUse.has(name) && !downloading.has(name);
 }
 
 /** The entries of `packages/` to delete, sorted. Pure. */

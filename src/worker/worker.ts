@@ -197,12 +197,8 @@ export class Worker implements AsyncDisposable {
     const file = this.topologyFile(record.topologyFile);
     const loaded = await loadTopologyFile(file, record.configOverrides, this.o.env ?? {});
     for (const w of loaded.warnings) this.logger.warn(formatIssue(w).replace(': error: ', ': warning: '));
+    // Also checks every assigned task (this worker's included) against the topology's tasks.
     const plan = planForAssignment(loaded.plan, assignment);
-    const maxTask = plan.taskComponent.length - 1;
-    const stray = [...this.localTasks].find((t) => t < 1 || t > maxTask);
-    if (stray !== undefined) {
-      throw new SquallError('E_WORKER_PLAN_MISMATCH', `task ${stray} is assigned to this worker but the topology has tasks 1 to ${maxTask}`, { context: { topology: this.o.topologyId } });
-    }
     this.plan = plan;
     const runDir = await createRunDir(join(this.o.workerDir, 'runs'), this.logger);
     // Last resort for component processes that outlived their host; runs after the plane closed.
