@@ -7,13 +7,13 @@
  * when a message would otherwise be handled before one queued earlier; log, error and metrics
  * entries have no ordering duty and join whatever batch is open.
  */
-import { textOf } from '../common/text.js';
+import { textOf, utf8Length } from '../common/text.js';
 import { ProtocolError } from './errors.js';
 import { DEFAULT_MAX_DEPTH } from './limits.js';
 import { parseJsonText, stringifyJson } from './json-text.js';
 import { DEFAULT_STREAM, STORM_LOG_LEVELS, type ChildMessage, type EmitCommand } from './messages.js';
 import {
-  BATCH_OVERHEAD_BYTES, FIELD_OVERHEAD_BYTES, stringField, utf8Length, type ComponentBatchWire, type EmitBatchWire,
+  BATCH_OVERHEAD_BYTES, FIELD_OVERHEAD_BYTES, stringField, type ComponentBatchWire, type EmitBatchWire,
 } from './grpc-wire.js';
 
 /** More syncs than this in one batch is not a component speaking the protocol. */

@@ -10,7 +10,8 @@ import { ProtocolError } from './errors.js';
 import { DEFAULT_MAX_DEPTH } from './limits.js';
 import { parseJsonText, stringifyJson } from './json-text.js';
 import type { BoltTupleMessage, HandshakeMessage, MessageId, ParentMessage, SpoutCommandMessage, SpoutCommandName } from './messages.js';
-import { BATCH_OVERHEAD_BYTES, FIELD_OVERHEAD_BYTES, stringField, utf8Length, type HostBatchWire, type TupleBatchWire } from './grpc-wire.js';
+import { utf8Length } from '../common/text.js';
+import { BATCH_OVERHEAD_BYTES, FIELD_OVERHEAD_BYTES, stringField, type HostBatchWire, type TupleBatchWire } from './grpc-wire.js';
 
 /** A message that cannot travel: alone it is larger than the limit. */
 export interface RejectedMessage {

@@ -3,6 +3,7 @@
  * lowerCamelCase, see src/rpc/load.ts), plus the size arithmetic the batch codecs use to keep
  * every batch under the agreed limit. Pure: no I/O, no protobuf library.
  */
+import { utf8Length } from '../common/text.js';
 
 export interface HandshakeWire {
   confJson: string;
@@ -79,21 +80,6 @@ export const FIELD_OVERHEAD_BYTES = 6;
 /** Room left in every batch for the enclosing messages' own tags and lengths. */
 export const BATCH_OVERHEAD_BYTES = 64;
 
-/** UTF-8 length of a string without encoding it. */
-export function utf8Length(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) n += 1;
-    else {
-      // Three bytes, or four for a surrogate pair (already counted as two units).
-      n += 2;
-      if (c >= 0xd800 && c <= 0xdbff) i++;
-    }
-  }
-  return n;
-}
 
 /** Protobuf cost of one string field. */
 export function stringField(s: string): number {

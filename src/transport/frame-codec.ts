@@ -9,7 +9,8 @@ import {
   type BackpressureFrame, type Frame, type HelloFrame,
 } from './frame-types.js';
 import { decodeTuplesPayload } from './tuples-codec.js';
-import { ByteReader, ByteWriter, MAX_SHORT_STRING_BYTES, utf8Length } from './wire.js';
+import { utf8Length } from '../common/text.js';
+import { ByteReader, ByteWriter, MAX_SHORT_STRING_BYTES } from './wire.js';
 
 export * from './frame-types.js';
 export { BatchEncoder, decodeTuplesPayload, encodeTuples } from './tuples-codec.js';

@@ -3,13 +3,14 @@
  * interned once per batch. The encoder appends each tuple straight into a reused buffer, so the
  * hot path costs one msgpack call per tuple and one exact-size copy per batch.
  */
+import { utf8Length } from '../common/text.js';
 import { MalformedFrameError, SerializationError } from './errors.js';
 import {
   ANCHOR_TRIPLE_BYTES, DEFAULT_MAX_FRAME_BYTES, FRAME_HEADER_BYTES, KIND_TUPLES, MAX_ANCHOR_TRIPLES, MAX_NAMES_PER_BATCH,
   RECORD_FIXED_BYTES, TUPLES_HEADER_BYTES, type DecodedTuple, type TupleLike,
 } from './frame-types.js';
 import { packValues, unpackValues } from './serialize.js';
-import { ByteReader, ByteWriter, MAX_SHORT_STRING_BYTES, utf8Length } from './wire.js';
+import { ByteReader, ByteWriter, MAX_SHORT_STRING_BYTES } from './wire.js';
 
 const TWO_32 = 4294967296;
 /** Roots are taskId·2^32 + seq (runtime RootIds), always below 2^53: rootHi fits 21 bits. */

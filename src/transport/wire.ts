@@ -76,7 +76,7 @@ export class ByteWriter {
     this.length += b.length;
   }
 
-  /** A u16 byte length, then the UTF-8 bytes. The caller checks the length (see utf8Length). */
+  /** A u16 byte length, then the UTF-8 bytes. The caller checks the length (see utf8Length in src/common/text.ts). */
   shortString(s: string): void {
     const encoded = utf8Encoder.encode(s);
     this.u16(encoded.length);
@@ -89,20 +89,6 @@ export class ByteWriter {
   }
 }
 
-/** UTF-8 length of a string without encoding it. */
-export function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
-}
 
 /** Bounds-checked big-endian reader over one frame's payload. */
 export class ByteReader {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { textOf } from '../../src/common/text.js';
+import { textOf, utf8Length } from '../../src/common/text.js';
 
 test('textOf writes scalars as String does and objects as JSON, never [object Object]', () => {
   assert.equal(textOf('m1'), 'm1');
@@ -17,4 +17,11 @@ test('textOf writes scalars as String does and objects as JSON, never [object Ob
   assert.doesNotMatch(text, /\[object Object\]/);
   assert.match(text, /a: 1/);
   assert.match(textOf({ big: 1n }), /big: 1n/);
+});
+
+test('utf8Length counts what TextEncoder writes, lone surrogates included', () => {
+  const enc = new TextEncoder();
+  for (const s of ['', 'abc', 'é', '€', '😀', 'a😀b', '\uD800é', '\uDC00', 'x\uD800', 'caf\u00e9 cr\u00e8me']) {
+    assert.equal(utf8Length(s), enc.encode(s).length, JSON.stringify(s));
+  }
 });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decodeComponentBatch, encodeComponentBatches } from '../../src/multilang/grpc-component-batch.js';
 import { decodeHostBatch, encodeHostBatches } from '../../src/multilang/grpc-host-batch.js';
-import { utf8Length, type HostBatchWire } from '../../src/multilang/grpc-wire.js';
+import { utf8Length } from '../../src/common/text.js';
+import type { HostBatchWire } from '../../src/multilang/grpc-wire.js';
 import {
   boltTuple, handshakeMessage, heartbeatTuple, spoutCommand, tickTuple, type ChildMessage, type HandshakeContext,
 } from '../../src/multilang/messages.js';
