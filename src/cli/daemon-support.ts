@@ -1,9 +1,11 @@
-/** What the daemon commands (nimbus, supervisor, dev-cluster) share. */
+/** What the daemon commands (nimbus, supervisor, dev-cluster, worker) share. */
 import { createRequire } from 'node:module';
 import { SquallError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { envNameOf, type ClusterConfig } from '../config/cluster-config.js';
 import { ZooKeeperStateStore } from '../coordination/index.js';
+import type { NimbusOptions } from '../nimbus/options.js';
+import type { SupervisorOptions } from '../supervisor/options.js';
 import type { CliContext } from './context.js';
 
 /**
@@ -25,6 +27,22 @@ export async function connectZooKeeper(config: ClusterConfig, logger: Logger, si
       hint: 'start ZooKeeper (for development: squall dev-zookeeper), or point storm.zookeeper.servers / storm.zookeeper.port in squall.yaml (or -c) at a running one',
     });
   }
+}
+
+/** The nimbus settings of the cluster config, as Nimbus.start() takes them. */
+export function nimbusSettings(config: ClusterConfig): Pick<NimbusOptions,
+  'monitorFreqMs' | 'taskTimeoutMs' | 'supervisorTimeoutMs' | 'maxPackageBytes' | 'inboxExpirationMs' | 'cleanupInboxFreqMs'> {
+  const n = config.nimbus;
+  return {
+    monitorFreqMs: n.monitorFreqMs, taskTimeoutMs: n.taskTimeoutMs, supervisorTimeoutMs: n.supervisorTimeoutMs,
+    maxPackageBytes: n.maxPackageBytes, inboxExpirationMs: n.inboxExpirationMs, cleanupInboxFreqMs: n.cleanupInboxFreqMs,
+  };
+}
+
+/** The supervisor timings of the cluster config, as Supervisor.start() takes them. */
+export function supervisorTimings(config: ClusterConfig): Pick<SupervisorOptions, 'workerTimeoutMs' | 'workerStartTimeoutMs' | 'monitorFrequencyMs'> {
+  const s = config.supervisor;
+  return { workerTimeoutMs: s.workerTimeoutMs, workerStartTimeoutMs: s.workerStartTimeoutMs, monitorFrequencyMs: s.monitorFrequencyMs };
 }
 
 /** What workers get as --cluster-config: where ZooKeeper is and how often to heartbeat. */

@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import type { TopologyDetails } from '../rpc/index.js';
 import type { CliContext } from './context.js';
-import { table } from './format.js';
-import { clientOptions, formatUptime, printJson, withClient, type ClientFlags } from './nimbus-connection.js';
+import { formatUptime, printJson, table } from './format.js';
+import { clientOptions, withClient, type ClientFlags } from './nimbus-connection.js';
 
 export function registerDescribe(program: Command, ctx: CliContext): void {
   clientOptions(program.command('describe').description('show a topology: status, workers, statistics, errors').argument('<name>', 'topology name'))

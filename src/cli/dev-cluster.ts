@@ -13,8 +13,9 @@ import { LocalZooKeeper } from '../coordination/local-zookeeper.js';
 import { Nimbus } from '../nimbus/nimbus.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import type { CliContext } from './context.js';
-import { aborted, connectZooKeeper, squallVersion, workerClusterConfig, workerEnv } from './daemon-support.js';
+import { aborted, connectZooKeeper, nimbusSettings, squallVersion, supervisorTimings, workerClusterConfig, workerEnv } from './daemon-support.js';
 import { createCliLogger, parseLogLevel } from './logging.js';
+import { collect } from './options.js';
 import { Terminal } from './terminal.js';
 
 interface DevClusterFlags {
@@ -38,7 +39,7 @@ export function registerDevCluster(program: Command, ctx: CliContext): void {
     .option('--slot-ports-from <port>', 'first worker slot port; supervisor i uses from + 10·i onwards', String(FIRST_SLOT_PORT))
     .option('--dir <dir>', 'state directory (default: a temporary one, removed on exit)')
     .option('--config <file>', 'cluster config file (default ./squall.yaml when present)')
-    .option('-c, --conf <key=value>', 'override a cluster config value (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
+    .option('-c, --conf <key=value>', 'override a cluster config value (repeatable)', collect, [])
     .option('--log-level <level>', 'trace, debug, info, warn or error (env SQUALL_LOG_LEVEL)', 'warn')
     .action(async (flags: DevClusterFlags) => devCluster(flags, ctx));
 }
@@ -47,7 +48,7 @@ async function devCluster(flags: DevClusterFlags, ctx: CliContext): Promise<void
   const supervisors = count(flags.supervisors, '--supervisors', 10);
   const slots = count(flags.slots, '--slots', 10);
   const firstPort = count(flags.slotPortsFrom, '--slot-ports-from', 65_000);
-  const config = await loadClusterConfig({ ...(flags.config === undefined ? {} : { file: flags.config }), env: ctx.env, overrides: flags.conf });
+  const config = await loadClusterConfig({ file: flags.config, env: ctx.env, overrides: flags.conf });
   const logger = createCliLogger(new Terminal(), parseLogLevel(flags.logLevel ?? ctx.env.SQUALL_LOG_LEVEL));
   const temp = flags.dir === undefined;
   const base = temp ? mkdtempSync(join(tmpdir(), 'squall-dev-cluster-')) : resolve(flags.dir!);
@@ -60,9 +61,7 @@ async function devCluster(flags: DevClusterFlags, ctx: CliContext): Promise<void
   closer.defer(() => nimbusStore.close());
   const nimbus = await Nimbus.start({
     store: nimbusStore, logger: logger.child({ role: 'nimbus' }), host: config.nimbus.host, port: config.nimbus.grpcPort,
-    localDir: join(base, 'nimbus'), monitorFreqMs: config.nimbus.monitorFreqMs, taskTimeoutMs: config.nimbus.taskTimeoutMs,
-    supervisorTimeoutMs: config.nimbus.supervisorTimeoutMs, inboxExpirationMs: config.nimbus.inboxExpirationMs,
-    cleanupInboxFreqMs: config.nimbus.cleanupInboxFreqMs, env: ctx.env,
+    localDir: join(base, 'nimbus'), ...nimbusSettings(config), env: ctx.env,
   });
   closer.defer(() => nimbus.close());
   const slotPorts: number[] = [];
@@ -75,7 +74,7 @@ async function devCluster(flags: DevClusterFlags, ctx: CliContext): Promise<void
     const supervisor = await Supervisor.start({
       id: `dev-supervisor-${i + 1}`, host: '127.0.0.1', advertisedHost: '127.0.0.1', ports, localDir: join(base, `supervisor-${i + 1}`),
       store, nimbus: [nimbus.address], workerClusterConfig: workerClusterConfig(config), workerEnv: workerEnv(config, ctx.env),
-      version: squallVersion(), logger: logger.child({ role: 'supervisor', supervisor: i + 1 }),
+      ...supervisorTimings(config), version: squallVersion(), logger: logger.child({ role: 'supervisor', supervisor: i + 1 }),
     });
     // A dev cluster owns its workers: stopping it stops them.
     closer.defer(() => supervisor.close({ killWorkers: true }));

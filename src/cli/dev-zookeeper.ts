@@ -8,6 +8,8 @@ import { loadClusterConfig } from '../config/cluster-config.js';
 import { isHost } from '../config/check-value.js';
 import { LocalZooKeeper, type ZooKeeperExit } from '../coordination/local-zookeeper.js';
 import type { CliContext } from './context.js';
+import { aborted } from './daemon-support.js';
+import { collect, parsePort } from './options.js';
 
 interface DevZooKeeperFlags {
   port?: string;
@@ -40,13 +42,9 @@ export function registerDevZooKeeper(program: Command, ctx: CliContext): void {
     .action(async (flags: DevZooKeeperFlags) => devZooKeeper(flags, ctx));
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
 async function devZooKeeper(flags: DevZooKeeperFlags, ctx: CliContext): Promise<void> {
   // Read even with --port: a broken squall.yaml should surface now, not when a daemon starts.
-  const config = await loadClusterConfig({ ...(flags.config === undefined ? {} : { file: flags.config }), env: ctx.env, overrides: flags.conf });
+  const config = await loadClusterConfig({ file: flags.config, env: ctx.env, overrides: flags.conf });
   for (const w of config.warnings) process.stderr.write(`warning: ${w.where}: ${w.message}\n`);
   const port = flags.port === undefined ? config.zookeeper.port : parsePort(flags.port);
   if (!isHost(flags.host)) throw new UsageError(`invalid --host "${flags.host}"`, { hint: 'use an IP address or host name of this machine, e.g. 127.0.0.1' });
@@ -71,12 +69,6 @@ async function devZooKeeper(flags: DevZooKeeperFlags, ctx: CliContext): Promise<
   process.stderr.write('ZooKeeper stopped\n');
 }
 
-function parsePort(text: string): number {
-  const port = /^\d{1,5}$/.test(text.trim()) ? Number(text) : NaN;
-  if (!(port >= 0 && port <= 65535)) throw new UsageError(`invalid --port "${text}"`, { hint: 'use a port from 1 to 65535, or 0 for a free one' });
-  return port;
-}
-
 /** The connect string and the config lines that point Squall at this server. */
 function announce(zk: LocalZooKeeper, flags: DevZooKeeperFlags, ctx: CliContext): void {
   const host = zk.connectString.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
@@ -99,11 +91,7 @@ function announce(zk: LocalZooKeeper, flags: DevZooKeeperFlags, ctx: CliContext)
  * exit before our handler runs: an exit by SIGINT/SIGTERM counts as a stop, not a crash.
  */
 async function runUntilStopped(zk: LocalZooKeeper, signal: AbortSignal, logGoesAway: boolean): Promise<void> {
-  const aborted = new Promise<'signal'>((resolve) => {
-    if (signal.aborted) resolve('signal');
-    else signal.addEventListener('abort', () => resolve('signal'), { once: true });
-  });
-  const outcome = await Promise.race([aborted, zk.waitForExit()]);
+  const outcome = await Promise.race([aborted(signal).then(() => 'signal' as const), zk.waitForExit()]);
   if (outcome === 'signal' || signal.aborted || isInterrupt(outcome)) return;
   throw new SquallError('E_ZOOKEEPER_EXITED', `ZooKeeper exited unexpectedly (${outcome.code === null ? `signal ${outcome.signal}` : `exit code ${outcome.code}`})`, {
     hint: logGoesAway ? `its log ended with:\n${zk.logTail(15)}` : `see ${zk.logFile}`,

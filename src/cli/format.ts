@@ -1,4 +1,5 @@
 import type { ComponentStats } from '../runtime/stats.js';
+import type { CliContext } from './context.js';
 
 /** 1234 → "1.2k", 5_600_000 → "5.6M". */
 export function compact(n: number): string {
@@ -18,6 +19,21 @@ export function table(header: string[], rows: Array<Array<string | number>>): st
   return cells
     .map((r) => r.map((c, i) => (numeric[i] ? String(c).padStart(widths[i]!) : String(c).padEnd(widths[i]!))).join('  ').trimEnd())
     .join('\n');
+}
+
+/** "1h 2m", "3m 4s", "5s". */
+export function formatUptime(secs: number): string {
+  const h = Math.floor(secs / 3600);
+  const m = Math.floor((secs % 3600) / 60);
+  const s = Math.floor(secs % 60);
+  if (h > 0) return `${h}h ${m}m`;
+  if (m > 0) return `${m}m ${s}s`;
+  return `${s}s`;
+}
+
+/** A result on stdout as indented JSON (the --json flag). */
+export function printJson(ctx: CliContext, value: unknown): void {
+  ctx.stdout(JSON.stringify(value, null, 2));
 }
 
 /** Tuples per second of a component: spouts by emits, bolts by executions. */

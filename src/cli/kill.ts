@@ -1,8 +1,9 @@
 /** `squall kill <name> [-w secs]`: deactivate, wait, then remove the topology (Storm's kill). */
 import type { Command } from 'commander';
-import { UsageError } from '../common/errors.js';
 import type { CliContext } from './context.js';
-import { clientOptions, printJson, withClient, type ClientFlags } from './nimbus-connection.js';
+import { printJson } from './format.js';
+import { clientOptions, withClient, type ClientFlags } from './nimbus-connection.js';
+import { seconds } from './options.js';
 
 interface KillFlags extends ClientFlags {
   wait?: string;
@@ -24,10 +25,4 @@ export function registerKill(program: Command, ctx: CliContext): void {
     if (flags.json) return printJson(ctx, result);
     ctx.stdout(result.removed ? `killed topology "${name}" (${result.topologyId}): removed` : `killing topology "${name}" (${result.topologyId}): ${result.status}`);
   });
-}
-
-export function seconds(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`invalid number of seconds "${text}"`, { hint: 'use a whole number of seconds, e.g. -w 10' });
-  return n;
 }

@@ -1,8 +1,8 @@
 /** `squall list`: the topologies on the cluster. */
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
-import { table } from './format.js';
-import { clientOptions, formatUptime, printJson, withClient, type ClientFlags } from './nimbus-connection.js';
+import { formatUptime, printJson, table } from './format.js';
+import { clientOptions, withClient, type ClientFlags } from './nimbus-connection.js';
 
 export function registerList(program: Command, ctx: CliContext): void {
   clientOptions(program.command('list').description('list the topologies on the cluster')).action(async (flags: ClientFlags) => {

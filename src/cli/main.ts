@@ -3,10 +3,10 @@
  * The `squall` command. The only place that touches process signals, exit codes and the
  * environment: subcommands receive them through a CliContext.
  */
-import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
-import { ComponentError, SquallError, TopologyValidationError, UsageError, describeError } from '../common/errors.js';
+import { SquallError, describeError } from '../common/errors.js';
 import type { CliContext } from './context.js';
+import { squallVersion } from './daemon-support.js';
 import { registerDevZooKeeper } from './dev-zookeeper.js';
 import { registerRun } from './run.js';
 import { registerSubmit } from './submit.js';
@@ -25,7 +25,6 @@ const USER_INPUT_CODES = new Set(['E_USAGE', 'E_CONFIG', 'E_TOPOLOGY_INVALID', '
   'E_INVALID_NAME', 'E_TOPOLOGY_NOT_FOUND', 'E_TOPOLOGY_EXISTS', 'E_PACKAGE_REJECTED', 'E_INVALID_TRANSITION']);
 
 async function main(argv: string[]): Promise<number> {
-  const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
   const abort = new AbortController();
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -43,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
   const ctx: CliContext = { env: process.env, signal: abort.signal, stdout: (t) => process.stdout.write(`${t}\n`) };
   const program = new Command('squall')
     .description('Squall: a Storm-compatible stream processor for Node.js; runs multilang and JS spouts and bolts')
-    .version(version)
+    .version(squallVersion())
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError('(run squall --help for usage)');
@@ -73,11 +72,7 @@ function report(err: unknown): number {
     return EXIT_INVALID_INPUT;
   }
   process.stderr.write(`${describeError(err)}\n`);
-  if (err instanceof TopologyValidationError || err instanceof UsageError) return EXIT_INVALID_INPUT;
-  if (err instanceof SquallError && (USER_INPUT_CODES.has(err.code) || err instanceof ComponentError && err.code === 'E_COMPONENT_LOAD')) {
-    return EXIT_INVALID_INPUT;
-  }
-  return 1;
+  return err instanceof SquallError && USER_INPUT_CODES.has(err.code) ? EXIT_INVALID_INPUT : 1;
 }
 
 process.exitCode = await main(process.argv);

@@ -9,8 +9,9 @@ import { isHost } from '../config/check-value.js';
 import { loadClusterConfig, type ClusterConfig } from '../config/cluster-config.js';
 import { Nimbus } from '../nimbus/nimbus.js';
 import type { CliContext } from './context.js';
-import { connectZooKeeper } from './daemon-support.js';
+import { aborted, connectZooKeeper, nimbusSettings } from './daemon-support.js';
 import { createCliLogger, parseLogLevel } from './logging.js';
+import { collect, parsePort } from './options.js';
 import { Terminal } from './terminal.js';
 
 interface NimbusFlags {
@@ -48,12 +49,8 @@ export function registerNimbus(program: Command, ctx: CliContext): void {
     .action(async (flags: NimbusFlags) => runNimbus(flags, ctx));
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
 async function runNimbus(flags: NimbusFlags, ctx: CliContext): Promise<void> {
-  const config = await loadClusterConfig({ ...(flags.config === undefined ? {} : { file: flags.config }), env: ctx.env, overrides: flags.conf });
+  const config = await loadClusterConfig({ file: flags.config, env: ctx.env, overrides: flags.conf });
   const logger = createCliLogger(new Terminal(), parseLogLevel(flags.logLevel ?? ctx.env.SQUALL_LOG_LEVEL));
   for (const w of config.warnings) logger.warn(`${w.where}: ${w.message}`);
   const bind = bindOf(flags, config);
@@ -64,12 +61,7 @@ async function runNimbus(flags: NimbusFlags, ctx: CliContext): Promise<void> {
       store, logger, ...bind,
       localDir: flags.localDir ?? config.localDir,
       ...(flags.id === undefined ? {} : { id: flags.id }),
-      monitorFreqMs: config.nimbus.monitorFreqMs,
-      taskTimeoutMs: config.nimbus.taskTimeoutMs,
-      supervisorTimeoutMs: config.nimbus.supervisorTimeoutMs,
-      maxPackageBytes: config.nimbus.maxPackageBytes,
-      inboxExpirationMs: config.nimbus.inboxExpirationMs,
-      cleanupInboxFreqMs: config.nimbus.cleanupInboxFreqMs,
+      ...nimbusSettings(config),
       env: ctx.env,
     });
     process.stderr.write(`nimbus ${nimbus.id} listening on ${nimbus.address} (ZooKeeper ${config.zookeeper.connectString}${config.zookeeper.root}); press Ctrl-C to stop\n`);
@@ -90,18 +82,8 @@ function bindOf(flags: NimbusFlags, config: ClusterConfig): { host: string; port
   return { host, port, ...(flags.advertisedHost === undefined ? {} : { advertisedHost: flags.advertisedHost }) };
 }
 
-function parsePort(text: string): number {
-  const port = /^\d{1,5}$/u.test(text.trim()) ? Number(text) : NaN;
-  if (!(port >= 0 && port <= 65535)) throw new UsageError(`invalid --port "${text}"`, { hint: 'use a port from 1 to 65535, or 0 for a free one' });
-  return port;
-}
-
 /** Waits for Ctrl-C/SIGTERM; a nimbus that closes by itself is an error. */
 async function untilStopped(nimbus: Nimbus, signal: AbortSignal): Promise<void> {
-  const aborted = new Promise<'signal'>((resolve) => {
-    if (signal.aborted) resolve('signal');
-    else signal.addEventListener('abort', () => resolve('signal'), { once: true });
-  });
-  const outcome = await Promise.race([aborted, nimbus.closed.then(() => 'closed' as const)]);
+  const outcome = await Promise.race([aborted(signal).then(() => 'signal' as const), nimbus.closed.then(() => 'closed' as const)]);
   if (outcome === 'closed' && !signal.aborted) throw new SquallError('E_NIMBUS_STOPPED', 'nimbus stopped unexpectedly', { hint: 'see the log above' });
 }

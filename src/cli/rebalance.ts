@@ -2,8 +2,9 @@
 import type { Command } from 'commander';
 import { UsageError } from '../common/errors.js';
 import type { CliContext } from './context.js';
-import { seconds } from './kill.js';
-import { clientOptions, printJson, withClient, type ClientFlags } from './nimbus-connection.js';
+import { printJson } from './format.js';
+import { clientOptions, withClient, type ClientFlags } from './nimbus-connection.js';
+import { collect, seconds } from './options.js';
 
 interface RebalanceFlags extends ClientFlags {
   wait?: string;
@@ -19,7 +20,7 @@ export function registerRebalance(program: Command, ctx: CliContext): void {
       .argument('<name>', 'topology name')
       .option('-w, --wait <secs>', 'seconds to let in-flight tuples finish first (default: topology.message.timeout.secs)')
       .option('-n, --num-workers <n>', 'new number of workers')
-      .option('-e, --executors <component=N>', 'new executor count of a component (repeatable)', (v: string, prev: string[]) => [...prev, v], []),
+      .option('-e, --executors <component=N>', 'new executor count of a component (repeatable)', collect, []),
   ).action(async (name: string, flags: RebalanceFlags) => {
     const executors = parseExecutors(flags.executors);
     const waitSecs = flags.wait === undefined ? undefined : seconds(flags.wait);

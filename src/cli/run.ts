@@ -10,8 +10,9 @@ import { locateTopology } from '../sdk/locate-topology.js';
 import { runLocal } from '../local/local-mode.js';
 import { isPythonTopologyFile } from '../topology/load-any.js';
 import { parseConfigOverrides } from '../topology/overrides.js';
-import { summaryTable } from './format.js';
+import { printJson, summaryTable } from './format.js';
 import { createCliLogger, parseLogLevel } from './logging.js';
+import { collect } from './options.js';
 import { StatusLine } from './status.js';
 import { Terminal } from './terminal.js';
 import type { CliContext } from './context.js';
@@ -39,10 +40,6 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--no-status', 'do not print the per-second status line')
     .option('--class <name>', 'Python topology: the Topology subclass, when the file defines several')
     .action(async (topology: string, flags: RunFlags) => runCommand(topology, flags, ctx));
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 /** A directory means its topology.yaml (or .yml, .json, .py), as for `squall submit`. */
@@ -83,13 +80,13 @@ async function runCommand(target: string, flags: RunFlags, ctx: CliContext): Pro
   const summary = summaryTable(result.stats, result.elapsedMs);
   if (flags.json) {
     process.stderr.write(`${summary}\n`);
-    ctx.stdout(JSON.stringify({
+    printJson(ctx, {
       topology: loaded.plan.name,
       elapsedMs: Math.round(result.elapsedMs),
       stoppedBy: result.stoppedBy,
       drained: result.drain,
       components: result.stats,
-    }, null, 2));
+    });
   } else {
     ctx.stdout(`topology "${loaded.plan.name}" ran ${(result.elapsedMs / 1000).toFixed(1)}s (stopped by ${result.stoppedBy})\n${summary}`);
   }

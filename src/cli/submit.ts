@@ -6,7 +6,9 @@ import { locateTopology } from '../sdk/locate-topology.js';
 import { parseConfigOverrides } from '../topology/overrides.js';
 import type { CliContext } from './context.js';
 import { pythonOptions } from './run.js';
-import { clientOptions, printJson, withClient, type ClientFlags } from './nimbus-connection.js';
+import { printJson } from './format.js';
+import { clientOptions, withClient, type ClientFlags } from './nimbus-connection.js';
+import { collect } from './options.js';
 
 interface SubmitFlags extends ClientFlags {
   name?: string;
@@ -23,7 +25,7 @@ export function registerSubmit(program: Command, ctx: CliContext): void {
       .description('package a topology directory and submit it to the cluster')
       .argument('<topology>', 'a topology file (YAML, JSON, Flux or topology.py), or a directory holding one')
       .option('--name <name>', 'topology name (default: the name in the file)')
-      .option('-c, --conf <key=value>', 'override a topology config value (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
+      .option('-c, --conf <key=value>', 'override a topology config value (repeatable)', collect, [])
       .option('--inactive', 'submit with the spouts deactivated')
       .option('--class <name>', 'Python topology: the Topology subclass, when the file defines several'),
   ).action(async (target: string, flags: SubmitFlags) => submit(target, flags, ctx));

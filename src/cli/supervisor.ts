@@ -9,8 +9,9 @@ import type { Command } from 'commander';
 import { loadClusterConfig } from '../config/cluster-config.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import type { CliContext } from './context.js';
-import { aborted, connectZooKeeper, squallVersion, workerClusterConfig, workerEnv } from './daemon-support.js';
+import { aborted, connectZooKeeper, squallVersion, supervisorTimings, workerClusterConfig, workerEnv } from './daemon-support.js';
 import { createCliLogger, parseLogLevel } from './logging.js';
+import { collect } from './options.js';
 import { Terminal } from './terminal.js';
 
 interface SupervisorFlags {
@@ -48,13 +49,9 @@ export function registerSupervisor(program: Command, ctx: CliContext): void {
     .action(async (flags: SupervisorFlags) => runSupervisor(flags, ctx));
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
 async function runSupervisor(flags: SupervisorFlags, ctx: CliContext): Promise<void> {
   const config = await loadClusterConfig({
-    ...(flags.config === undefined ? {} : { file: flags.config }), env: ctx.env, overrides: [...flags.conf, ...flagOverrides(flags)],
+    file: flags.config, env: ctx.env, overrides: [...flags.conf, ...flagOverrides(flags)],
   });
   const logger = createCliLogger(new Terminal(), parseLogLevel(flags.logLevel ?? ctx.env.SQUALL_LOG_LEVEL)).child({ role: 'supervisor' });
   for (const w of config.warnings) logger.warn(`${w.where}: ${w.message}`);
@@ -65,8 +62,7 @@ async function runSupervisor(flags: SupervisorFlags, ctx: CliContext): Promise<v
     const supervisor = await Supervisor.start({
       id: s.id, host: s.host, advertisedHost: s.advertisedHost, ports: s.slotPorts, localDir: config.localDir, store,
       nimbus: config.nimbus.addresses, workerClusterConfig: workerClusterConfig(config), workerEnv: workerEnv(config, ctx.env),
-      workerTimeoutMs: s.workerTimeoutMs, workerStartTimeoutMs: s.workerStartTimeoutMs, monitorFrequencyMs: s.monitorFrequencyMs,
-      version: squallVersion(), logger,
+      ...supervisorTimings(config), version: squallVersion(), logger,
     });
     ctx.stdout(`supervisor ${s.id} running: slots ${s.slotPorts.join(', ')} on ${s.advertisedHost}, local dir ${config.localDir}; Ctrl-C stops it`);
     await Promise.race([aborted(ctx.signal), supervisor.closed]);

@@ -1,7 +1,8 @@
 /** `squall activate <name>` and `squall deactivate <name>`: start or pause a topology's spouts. */
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
-import { clientOptions, printJson, withClient, type ClientFlags } from './nimbus-connection.js';
+import { printJson } from './format.js';
+import { clientOptions, withClient, type ClientFlags } from './nimbus-connection.js';
 
 export function registerActivation(program: Command, ctx: CliContext): void {
   for (const action of ['activate', 'deactivate'] as const) {

@@ -5,12 +5,11 @@
  * drains and exits 0), and logs to stderr, which the supervisor appends to worker.log.
  */
 import type { Command } from 'commander';
-import { SquallError, UsageError } from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
+import { UsageError } from '../common/errors.js';
 import { compileClusterConfig, type ClusterConfig } from '../config/cluster-config.js';
-import { ZooKeeperStateStore } from '../coordination/index.js';
 import { Worker } from '../worker/worker.js';
 import type { CliContext } from './context.js';
+import { aborted, connectZooKeeper } from './daemon-support.js';
 import { createCliLogger, parseLogLevel } from './logging.js';
 import { Terminal } from './terminal.js';
 
@@ -47,6 +46,7 @@ async function runWorker(flags: WorkerFlags, ctx: CliContext): Promise<void> {
   const logger = createCliLogger(new Terminal(), parseLogLevel(flags.logLevel ?? ctx.env.SQUALL_LOG_LEVEL))
     .child({ role: 'worker', port });
   const store = await connectZooKeeper(config, logger, ctx.signal);
+  if (!store) return; // SIGTERM while connecting
   try {
     const worker = await Worker.start({
       topologyId: flags.topologyId, supervisorId: flags.supervisorId, port, host: flags.host,
@@ -54,7 +54,7 @@ async function runWorker(flags: WorkerFlags, ctx: CliContext): Promise<void> {
       heartbeatIntervalMs: config.worker.heartbeatFrequencyMs,
       ...(config.authToken === undefined ? {} : { authToken: config.authToken.reveal() }),
     });
-    const outcome = await Promise.race([worker.closed.then(() => 'closed' as const), aborted(ctx.signal)]);
+    const outcome = await Promise.race([worker.closed.then(() => 'closed' as const), aborted(ctx.signal).then(() => 'signal' as const)]);
     if (outcome === 'signal') await worker.close();
     const result = await worker.closed;
     if (result instanceof Error) throw result;
@@ -77,27 +77,8 @@ function workerClusterConfig(json: string, env: CliContext['env']): ClusterConfi
   return compileClusterConfig({ env, overrides: values as Record<string, unknown> });
 }
 
-async function connectZooKeeper(config: ClusterConfig, logger: Logger, signal: AbortSignal): Promise<ZooKeeperStateStore> {
-  const zk = config.zookeeper;
-  try {
-    return await ZooKeeperStateStore.connect({
-      servers: zk.addresses, chroot: zk.root, sessionTimeoutMs: zk.sessionTimeoutMs, connectTimeoutMs: zk.connectionTimeoutMs,
-      logger: logger.child({ module: 'zookeeper' }),
-    }, signal);
-  } catch (err) {
-    throw new SquallError('E_ZOOKEEPER_UNREACHABLE', `cannot reach ZooKeeper at ${zk.connectString}: ${(err as Error).message}`);
-  }
-}
-
 function parsePort(text: string): number {
   const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
   if (!(port >= 1 && port <= 65535)) throw new UsageError(`invalid --port "${text}": use 1 to 65535`);
   return port;
-}
-
-function aborted(signal: AbortSignal): Promise<'signal'> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve('signal');
-    else signal.addEventListener('abort', () => resolve('signal'), { once: true });
-  });
 }
