@@ -5,17 +5,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { silentLogger } from '../src/common/logger.js';
-import { createHostFactory } from '../src/hosts/factory.js';
-import { createRunDir, sweepRun } from '../src/hosts/shell/pid-dirs.js';
-import { Runtime } from '../src/runtime/runtime.js';
-import { compilePlan } from '../src/topology/plan.js';
-import type { ComponentImpl, ComponentSpec, TopologySpec } from '../src/topology/spec.js';
+import type { ComponentImpl } from '../src/topology/spec.js';
+import { COMPONENTS, fmt, measureBolt, ROOT } from './bolt-pipeline.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const COMPONENTS = join(ROOT, 'bench', 'components');
-const PIPELINE = join(COMPONENTS, 'pipeline.mjs');
 const PYTHON = join(ROOT, '.cache', 'grpc', 'venv', 'bin', 'python');
 /** bench/components/identity_squall.py: the one IdentityBolt class both transports serve. */
 const GRPC_BOLT: ComponentImpl = { kind: 'grpc', command: [PYTHON, '-m', 'squall.grpc', 'identity_squall:IdentityBolt'] };
@@ -23,45 +15,12 @@ const STDIO_BOLT: ComponentImpl = { kind: 'shell', command: [PYTHON, join(COMPON
 const ACKING_OFF = { 'topology.acker.executors': 0, 'topology.shellbolt.max.pending': 2000 };
 const ACKING_ON = { 'topology.max.spout.pending': 10_000, 'topology.shellbolt.max.pending': 5000 };
 
-function js(id: string, name: string, kind: 'spout' | 'bolt', outputs: string[], inputs: ComponentSpec['inputs'] = []): ComponentSpec {
-  const out = outputs.length ? [{ id: 'default', fields: outputs, direct: false }] : [];
-  return { id, kind, impl: { kind: 'js', module: PIPELINE, export: name, args: [] }, outputs: out, inputs, parallelism: 1, numTasks: 1, config: {} };
-}
-
-function topology(impl: ComponentImpl, config: Record<string, unknown>): TopologySpec {
-  const bolt: ComponentSpec = {
-    id: 'bolt', kind: 'bolt', impl, outputs: [{ id: 'default', fields: ['sentence'], direct: false }],
-    inputs: [{ from: 'spout', stream: 'default', grouping: { type: 'shuffle' } }], parallelism: 1, numTasks: 1, config: {},
-  };
-  return {
-    name: 'bench-grpc',
-    // PYTHONPATH lets `python -m squall.grpc` import the bolt's module.
-    config: { 'topology.max.spout.pending': 2000, 'topology.environment': { PYTHONPATH: COMPONENTS }, ...config },
-    spouts: [js('spout', 'SentenceSpout', 'spout', ['sentence'])],
-    bolts: [bolt, js('sink', 'SinkBolt', 'bolt', [], [{ from: 'bolt', stream: 'default', grouping: { type: 'shuffle' } }])],
-  };
-}
-
 /** Tuples per second the Python bolt acked (what went through it, whatever the acking mode). */
 async function throughput(impl: ComponentImpl, config: Record<string, unknown>, seconds: number): Promise<number> {
-  const runDir = await createRunDir(join(ROOT, '.cache', 'runs'), silentLogger);
-  const rt = await Runtime.create({ plan: compilePlan(topology(impl, config)), factory: createHostFactory({ runDir, baseEnv: process.env }) });
-  try {
-    rt.start();
-    const acked = (): number => rt.stats().find((s) => s.componentId === 'bolt')!.acked;
-    await new Promise((r) => setTimeout(r, 2000)); // process start, connection, warm-up
-    const before = acked();
-    const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, seconds * 1000));
-    const n = acked() - before;
-    return n / ((performance.now() - t0) / 1000);
-  } finally {
-    await rt.close();
-    await sweepRun(runDir.path, runDir.runId, silentLogger);
-  }
+  // PYTHONPATH lets `python -m squall.grpc` import the bolt's module.
+  const figures = await measureBolt({ name: 'bench-grpc', impl, outputs: ['sentence'], pythonPath: COMPONENTS, seconds, config });
+  return figures.tuplesPerSec;
 }
-
-const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 export async function run(args: string[]): Promise<void> {
   const seconds = Number(args[0] ?? 5);

@@ -7,24 +7,13 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, openSync, writeFileSync, closeSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { silentLogger } from '../src/common/logger.js';
-import { createHostFactory } from '../src/hosts/factory.js';
-import { createRunDir, sweepRun } from '../src/hosts/shell/pid-dirs.js';
 import { encodeJsonFrame } from '../src/multilang/index.js';
-import { Runtime } from '../src/runtime/runtime.js';
-import { compilePlan } from '../src/topology/plan.js';
-import type { ComponentSpec, TopologySpec } from '../src/topology/spec.js';
+import { COMPONENTS, fmt, measureBolt, ROOT, type Figures } from './bolt-pipeline.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const COMPONENTS = join(ROOT, 'bench', 'components');
-const PIPELINE = join(COMPONENTS, 'pipeline.mjs');
 const PYTHON = join(ROOT, '.cache', 'compat', 'venv', 'bin', 'python');
 const STORM_PY = join(ROOT, '.cache', 'compat', 'storm');
 const SENTENCE = 'snow white and the seven dwarfs went home';
 const WORDS = SENTENCE.split(' ').length;
-
-interface Figures { tuplesPerSec: number; parentCpuUsPerTuple: number }
 
 /** Writes a transcript: handshake, then n tuples, each followed by task-id replies if asked. */
 function transcript(n: number, taskIdReplies: boolean): string {
@@ -71,44 +60,10 @@ async function pipeCeiling(script: string[], n: number, taskIds: boolean): Promi
   return n / secs;
 }
 
-function js(id: string, name: string, outputs: string[], inputs: ComponentSpec['inputs'] = [], kind: 'spout' | 'bolt' = 'bolt'): ComponentSpec {
-  return { id, kind, impl: { kind: 'js', module: PIPELINE, export: name, args: [] }, outputs: outputs.length ? [{ id: 'default', fields: outputs, direct: false }] : [], inputs, parallelism: 1, numTasks: 1, config: {} };
-}
-
 /** Tuples per second through a shell bolt under Squall (spout and sink in process). */
-export async function underSquall(command: string[], outputs: string[], seconds: number, config: Record<string, unknown> = {}): Promise<Figures> {
-  const shell: ComponentSpec = {
-    id: 'bolt', kind: 'bolt', impl: { kind: 'shell', command }, outputs: [{ id: 'default', fields: outputs, direct: false }],
-    inputs: [{ from: 'spout', stream: 'default', grouping: { type: 'shuffle' } }], parallelism: 1, numTasks: 1, config: {},
-  };
-  const spec: TopologySpec = {
-    name: 'bench-multilang',
-    config: { 'topology.max.spout.pending': 2000, 'topology.environment': { PYTHONPATH: STORM_PY }, ...config },
-    spouts: [js('spout', 'SentenceSpout', ['sentence'], [], 'spout')],
-    bolts: [shell, js('sink', 'SinkBolt', [], [{ from: 'bolt', stream: 'default', grouping: { type: 'shuffle' } }])],
-  };
-  const runDir = await createRunDir(join(ROOT, '.cache', 'runs'), silentLogger);
-  const rt = await Runtime.create({ plan: compilePlan(spec), factory: createHostFactory({ runDir, baseEnv: process.env }) });
-  try {
-    rt.start();
-    // Inputs the Python bolt acked: what went through the child, whatever the acking mode.
-    const acked = (): number => rt.stats().find((s) => s.componentId === 'bolt')!.acked;
-    await new Promise((r) => setTimeout(r, 2000));
-    const before = acked();
-    const cpu = process.cpuUsage();
-    const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, seconds * 1000));
-    const n = acked() - before;
-    const used = process.cpuUsage(cpu);
-    const secs = (performance.now() - t0) / 1000;
-    return { tuplesPerSec: n / secs, parentCpuUsPerTuple: (used.user + used.system) / Math.max(n, 1) };
-  } finally {
-    await rt.close();
-    await sweepRun(runDir.path, runDir.runId, silentLogger);
-  }
+export function underSquall(command: string[], outputs: string[], seconds: number, config: Record<string, unknown> = {}): Promise<Figures> {
+  return measureBolt({ name: 'bench-multilang', impl: { kind: 'shell', command }, outputs, pythonPath: STORM_PY, seconds, config });
 }
-
-const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 export async function run(args: string[]): Promise<void> {
   const seconds = Number(args[0] ?? 5);

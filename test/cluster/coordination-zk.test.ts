@@ -17,6 +17,7 @@ import type { LeaderElection } from '../../src/coordination/leader-election.js';
 import type { Assignment, SupervisorInfo } from '../../src/coordination/records.js';
 import type { DataWatchEvent, SessionEvent, StateStore } from '../../src/coordination/state-store.js';
 import { ZooKeeperStateStore, type ZooKeeperStateStoreOptions } from '../../src/coordination/zk-store.js';
+import { eventually } from '../helpers/turns.js';
 import { startZkProxy, startZooKeeper, type ZkServer } from '../helpers/zookeeper.js';
 
 let zk: ZkServer;
@@ -45,15 +46,6 @@ function scope() {
       await Promise.all(stores.map((s) => s.close()));
     },
   };
-}
-
-async function eventually(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await cond()) return;
-    await sleep(20);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
 }
 
 function recordSessions(store: StateStore): SessionEvent[] {

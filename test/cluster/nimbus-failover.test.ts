@@ -16,6 +16,7 @@ import { Nimbus } from '../../src/nimbus/nimbus.js';
 import { createPackage } from '../../src/packages/create-package.js';
 import { NimbusClient } from '../../src/rpc/client.js';
 import { RpcError } from '../../src/rpc/errors.js';
+import { eventually as pollFor } from '../helpers/turns.js';
 import { startZooKeeper, type ZkServer } from '../helpers/zookeeper.js';
 
 let zk: ZkServer;
@@ -26,15 +27,9 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 const WORDCOUNT = new URL('../../examples/wordcount-js/', import.meta.url).pathname;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function eventually<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, capMs = 15_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() - start > capMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+/** Waits on the ZooKeeper-backed cluster: a longer cap and a slower poll than the helper's defaults. */
+const eventually = <T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, capMs = 15_000): Promise<T> =>
+  pollFor(probe, what, capMs, 20);
 
 /** Stores under one fresh chroot, all closed at the end. */
 function scope() {

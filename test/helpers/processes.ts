@@ -1,11 +1,12 @@
 /**
  * Child processes for the tests: running a program from the repository root and collecting its
  * output, finding the processes a run left behind (by command line or working directory, from
- * /proc), and picking a free loopback port.
+ * /proc), reading the pid a fixture component recorded, and picking a free loopback port.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -82,6 +83,12 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The pid a fixture component wrote to `<state>/<task>.pid`, once it has. */
+export function readPid(state: string, task: number): number | undefined {
+  const f = join(state, `${task}.pid`);
+  return existsSync(f) ? Number(readFileSync(f, 'utf8')) : undefined;
 }
 
 /** A port that was free on `host` a moment ago (listen on 0, read the port, close). */

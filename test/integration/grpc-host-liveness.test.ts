@@ -8,7 +8,7 @@
  * Real processes, real gRPC on 127.0.0.1.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -18,7 +18,7 @@ import { freeLoopbackPort } from '../../src/hosts/grpc/free-port.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { compilePlan } from '../../src/topology/plan.js';
 import {
-  alive, assertExact, errorsOf, expectedCounts, launched, readPid, SENTENCES, SERVE, startService, topology, type Service,
+  alive, assertExact, errorsOf, expectedCounts, launched, readEvents, readPid, SENTENCES, SERVE, startService, topology, type Service,
 } from '../fixtures/grpc/harness.js';
 import { board, makeSpec, waitFor } from '../helpers/spec.js';
 
@@ -81,13 +81,7 @@ describe('gRPC component liveness', { concurrency: 1 }, () => {
     const batch = 30; // sentences per activation
     const keepaliveSecs = 2;
     const state = mkdtempSync(join(tmpdir(), 'squall-grpc-'));
-    const events = (): string[] => {
-      try {
-        return readFileSync(join(state, 'events'), 'utf8').split('\n').filter(Boolean);
-      } catch {
-        return [];
-      }
-    };
+    const events = (): string[] => readEvents(state);
     const acks = (): string[] => events().filter((e) => e.startsWith('ack ')).map((e) => e.slice(4));
     const address = `127.0.0.1:${await freeLoopbackPort()}`;
     const service: Service = await startService(['batch-spout', state, String(batch)], address);
@@ -144,13 +138,7 @@ describe('gRPC component liveness', { concurrency: 1 }, () => {
     const key = 'grpc-frozen-launched-idle';
     const batch = 30;
     const state = mkdtempSync(join(tmpdir(), 'squall-grpc-'));
-    const events = (): string[] => {
-      try {
-        return readFileSync(join(state, 'events'), 'utf8').split('\n').filter(Boolean);
-      } catch {
-        return [];
-      }
-    };
+    const events = (): string[] => readEvents(state);
     const acks = (): string[] => events().filter((e) => e.startsWith('ack '));
     const spec = makeSpec(key, [{ id: 'sentences', outputs: ['sentence'] }], [
       { id: 'split', export: 'SplitBolt', outputs: ['word'], inputs: [{ from: 'sentences' }] },

@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { ROOT, runCli } from '../helpers/cli.js';
+import { alive } from '../helpers/processes.js';
 import { ensureCliBuilt } from '../helpers/python-grpc.js';
 import { waitFor } from '../helpers/spec.js';
 
@@ -22,15 +23,6 @@ interface Stats {
   acked: number;
   failed: number;
   errors: number;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Log lines are `[time] LEVEL: [component:task] message`. */

@@ -15,7 +15,7 @@ import { after, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { status as Status } from '@grpc/grpc-js';
 import { Header } from 'tar';
-import { FakeClock, type Clock } from '../../src/common/clock.js';
+import { FakeClock } from '../../src/common/clock.js';
 import { ClusterState } from '../../src/coordination/cluster-state.js';
 import { InMemoryStateStore } from '../../src/coordination/memory-store.js';
 import { InMemoryZooKeeper } from '../../src/coordination/memory-tree.js';
@@ -24,49 +24,28 @@ import type { NimbusOptions } from '../../src/nimbus/options.js';
 import { createPackage } from '../../src/packages/create-package.js';
 import { NimbusClient } from '../../src/rpc/client.js';
 import { RpcError } from '../../src/rpc/errors.js';
+import { startMemoryNimbus } from '../helpers/memory-nimbus.js';
+import { eventually } from '../helpers/turns.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'squall-nimbus-api-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 const WORDCOUNT = new URL('../../examples/wordcount-js/', import.meta.url).pathname;
 const INVALID = new URL('../fixtures/invalid.yaml', import.meta.url).pathname;
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function eventually<T>(probe: () => Promise<T | undefined | false>, what: string, capMs = 10_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() - start > capMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
-/** One nimbus on an in-memory tree, a client, an admin view, and fake supervisors. */
-async function cluster(opts: Partial<NimbusOptions> & { clock?: Clock } = {}) {
-  const tree = new InMemoryZooKeeper();
-  const stores: InMemoryStateStore[] = [];
-  const open = async (): Promise<InMemoryStateStore> => {
-    const s = await InMemoryStateStore.create({ tree });
-    stores.push(s);
-    return s;
-  };
-  const localDir = mkdtempSync(join(scratch, 'nimbus-'));
-  const nimbus = await Nimbus.start({ store: await open(), localDir, port: 0, ...opts });
-  const client = await NimbusClient.connect(nimbus.address);
-  const admin = await ClusterState.create(await open());
-  const supervisors = new Map<string, InMemoryStateStore>();
+/** One nimbus on an in-memory tree (test/helpers/memory-nimbus.ts), a client, an admin view, and fake supervisors. */
+async function cluster(opts: Partial<NimbusOptions> = {}) {
+  const memory = await startMemoryNimbus(scratch, opts);
+  const client = await NimbusClient.connect(memory.nimbus.address);
+  const admin = await ClusterState.create(await memory.open());
   return {
-    nimbus, client, admin, localDir,
+    nimbus: memory.nimbus, client, admin, localDir: memory.localDir,
     /** Registers a supervisor the way a real one does: an ephemeral node of its own session. */
     async addSupervisor(id: string, host: string, ports: number[]): Promise<void> {
-      const store = await open();
-      await (await ClusterState.create(store)).registerSupervisor({ id, host, ports, usedPorts: [], address: host, version: '0.1.0', startedAtMs: Date.now() });
-      supervisors.set(id, store);
+      await memory.addSupervisor(id, host, ports);
     },
     async [Symbol.asyncDispose](): Promise<void> {
       await client.close();
-      await nimbus.close();
-      for (const s of stores) await s.close();
+      await memory[Symbol.asyncDispose]();
     },
   };
 }

@@ -20,22 +20,13 @@ import { Nimbus } from '../../src/nimbus/nimbus.js';
 import { createPackage } from '../../src/packages/create-package.js';
 import { NimbusClient } from '../../src/rpc/client.js';
 import { RpcError } from '../../src/rpc/errors.js';
+import { eventually } from '../helpers/turns.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'squall-nimbus-sched-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 const WORDCOUNT = new URL('../../examples/wordcount-js/', import.meta.url).pathname;
 const MONITOR_MS = 10_000;
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function eventually<T>(probe: () => Promise<T | undefined | false>, what: string, capMs = 10_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() - start > capMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** Nimbuses on one in-memory tree and one fake clock, fake supervisors, an admin view. */
 async function cluster() {

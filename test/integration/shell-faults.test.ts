@@ -5,7 +5,7 @@
  * restarted, the faulty child restarted, and the cause reported with pid and details.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -14,6 +14,7 @@ import { createHostFactory } from '../../src/hosts/factory.js';
 import { createRunDir, sweepRun } from '../../src/hosts/shell/pid-dirs.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { compilePlan } from '../../src/topology/plan.js';
+import { alive, readPid } from '../helpers/processes.js';
 import { board, makeSpec, MULTILANG_FIXTURES, waitFor } from '../helpers/spec.js';
 
 const SENTENCES = ['the cow jumped over the moon', 'an apple a day', 'four score and seven years ago'];
@@ -46,20 +47,6 @@ function expected(): Map<string, number> {
   const m = new Map<string, number>();
   for (const s of SENTENCES) for (const w of s.split(' ')) m.set(w, (m.get(w) ?? 0) + REPEAT);
   return m;
-}
-
-function readPid(state: string, task: number): number | undefined {
-  const f = join(state, `${task}.pid`);
-  return existsSync(f) ? Number(readFileSync(f, 'utf8')) : undefined;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('a misbehaving multilang child takes down only its own task, and nothing is lost', { concurrency: 1 }, () => {
