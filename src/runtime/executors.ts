@@ -132,10 +132,6 @@ export class SpoutExecutor implements Runnable {
     this.firstTask = tasks[0]!.state.taskId;
   }
 
-  get isActive(): boolean {
-    return this.active;
-  }
-
   pendingTrees(): number {
     let n = 0;
     for (const t of this.tasks) n += t.pending.size;
@@ -145,7 +141,14 @@ export class SpoutExecutor implements Runnable {
   setActive(active: boolean): void {
     if (active === this.active) return;
     this.active = active;
-    for (const t of this.tasks) this.call(t, () => (active ? t.spout.activate?.() : t.spout.deactivate?.()));
+    for (const t of this.tasks) {
+      try {
+        if (active) t.spout.activate?.();
+        else t.spout.deactivate?.();
+      } catch (err) {
+        this.services.reportError(t.state, err);
+      }
+    }
   }
 
   runBatch(budget: number): number {
@@ -159,7 +162,7 @@ export class SpoutExecutor implements Runnable {
           continue;
         }
         const before = task.state.stats.emitted;
-        const r = this.call(task, () => task.spout.nextTuple());
+        const r = this.nextTuple(task);
         this.flushImmediateAcks(task);
         if (isThenable(r)) {
           this.waitFor(task, r, before);
@@ -180,7 +183,7 @@ export class SpoutExecutor implements Runnable {
       for (const tree of task.pending.expire()) {
         task.state.stats.failed++;
         task.state.stats.timedOut++;
-        this.call(task, () => task.spout.fail?.(tree.messageId));
+        this.notify(task, false, tree.messageId);
       }
     }
   }
@@ -210,10 +213,10 @@ export class SpoutExecutor implements Runnable {
       stats.acked++;
       stats.completeLatencyMsSum += this.services.clock.now() - tree.emittedAt;
       stats.completeLatencyCount++;
-      this.call(task, () => task.spout.ack?.(tree.messageId));
+      this.notify(task, true, tree.messageId);
     } else if (stream === ACK_FAIL_STREAM) {
       stats.failed++;
-      this.call(task, () => task.spout.fail?.(tree.messageId));
+      this.notify(task, false, tree.messageId);
     }
   }
 
@@ -223,7 +226,7 @@ export class SpoutExecutor implements Runnable {
     const ids = acks.splice(0);
     for (const id of ids) {
       task.state.stats.acked++;
-      this.call(task, () => task.spout.ack?.(id));
+      this.notify(task, true, id);
     }
   }
 
@@ -244,19 +247,29 @@ export class SpoutExecutor implements Runnable {
     });
   }
 
-  private call<T>(task: SpoutTask, fn: () => T): T | undefined {
+  // User code is called through these (no closure per tuple); what it throws is reported.
+  private nextTuple(task: SpoutTask): void | Promise<void> | undefined {
     try {
-      return fn();
+      return task.spout.nextTuple();
     } catch (err) {
       this.services.reportError(task.state, err);
       return undefined;
+    }
+  }
+
+  private notify(task: SpoutTask, acked: boolean, messageId: unknown): void {
+    try {
+      if (acked) task.spout.ack?.(messageId);
+      else task.spout.fail?.(messageId);
+    } catch (err) {
+      this.services.reportError(task.state, err);
     }
   }
 }
 
 /** Runs acker tasks: XOR bookkeeping per tuple tree, completions sent direct to spout tasks. */
 export class AckerExecutor implements Runnable {
-  readonly cores: Map<number, AckerCore>;
+  private readonly cores: Map<number, AckerCore>;
 
   constructor(
     readonly queue: TupleQueue<TupleImpl>,
@@ -280,12 +293,6 @@ export class AckerExecutor implements Runnable {
 
   rotate(): void {
     for (const core of this.cores.values()) core.rotate();
-  }
-
-  trees(): number {
-    let n = 0;
-    for (const core of this.cores.values()) n += core.size;
-    return n;
   }
 
   /** Acker messages that arrived as tuples (from other workers). */

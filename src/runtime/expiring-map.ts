@@ -69,12 +69,4 @@ export class ExpiringMap<K, V extends Stamped> {
     }
     return dead;
   }
-
-  values(): IterableIterator<V> {
-    return this.map.values();
-  }
-
-  clear(): void {
-    this.map.clear();
-  }
 }

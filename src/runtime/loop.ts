@@ -24,7 +24,6 @@ export class ExecutorLoop {
   private running = false;
   private inRound = false;
   private wokenDuringRound = false;
-  private readonly idleWaiters: Array<() => void> = [];
 
   constructor(private readonly runnables: readonly Runnable[], opts: LoopOptions = {}) {
     this.batch = opts.batch ?? 1024;
@@ -42,7 +41,6 @@ export class ExecutorLoop {
     if (this.sleeper) clearTimeout(this.sleeper);
     this.immediate = undefined;
     this.sleeper = undefined;
-    this.flushIdleWaiters();
   }
 
   /** Schedules a round soon; called when input arrives from outside the loop (I/O, timers). */
@@ -58,11 +56,6 @@ export class ExecutorLoop {
       this.sleeper = undefined;
     }
     this.immediate = setImmediate(this.round);
-  }
-
-  /** Resolves after the next round that found nothing to do (used by drain). */
-  whenIdle(): Promise<void> {
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private readonly round = (): void => {
@@ -81,15 +74,9 @@ export class ExecutorLoop {
       this.immediate = setImmediate(this.round);
       return;
     }
-    this.flushIdleWaiters();
     this.sleeper = setTimeout(() => {
       this.sleeper = undefined;
       this.round();
     }, this.idleMs);
   };
-
-  private flushIdleWaiters(): void {
-    const waiters = this.idleWaiters.splice(0);
-    for (const w of waiters) w();
-  }
 }

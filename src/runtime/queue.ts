@@ -48,13 +48,6 @@ export class TupleQueue<T> {
     return item;
   }
 
-  /** Removes and returns everything (used when a task dies: its queued tuples are failed). */
-  drainAll(): T[] {
-    const out: T[] = [];
-    for (let x = this.shift(); x !== undefined; x = this.shift()) out.push(x);
-    return out;
-  }
-
   private grow(): void {
     // The buffer is exactly full (tail caught up with head): unroll it into a twice-larger one.
     const old = this.buf;

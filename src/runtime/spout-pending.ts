@@ -38,13 +38,6 @@ export class SpoutPending {
   expire(): PendingTree[] {
     return this.map.rotate();
   }
-
-  /** Removes and returns every tree (used when the task shuts down or its host dies). */
-  takeAll(): PendingTree[] {
-    const all = [...this.map.values()];
-    this.map.clear();
-    return all;
-  }
 }
 
 /** Rotations a spout tree lives through: expiry happens between T and T·5/4 after emit. */

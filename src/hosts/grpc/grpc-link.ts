@@ -16,6 +16,7 @@ import { encodeHostBatches } from '../../multilang/grpc-host-batch.js';
 import type { ComponentBatchWire, HostBatchWire } from '../../multilang/grpc-wire.js';
 import type { ChildMessage } from '../../multilang/index.js';
 import type { ComponentLink, LinkHooks } from '../multilang-task/component-link.js';
+import { withPid } from '../shell/child-errors.js';
 import { loadComponentProto } from './component-proto.js';
 import type { GrpcProcess } from './grpc-process.js';
 import {
@@ -258,6 +259,6 @@ export class GrpcLink implements ComponentLink {
   }
 
   private context(): ErrorContext {
-    return { ...this.opts.where, ...(this.pid === undefined ? {} : { pid: this.pid }) };
+    return withPid(this.opts.where, this.pid);
   }
 }

@@ -4,11 +4,11 @@
  * drained into the log. It outlives single streams: a broken stream to a live process is
  * reopened without restarting it.
  */
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import type { ErrorContext, SquallError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { exitError, grpcExitHint, spawnError } from '../shell/child-errors.js';
-import { signalGroup } from '../shell/shell-child.js';
+import { exitError, grpcExitHint, spawnError, withPid } from '../shell/child-errors.js';
+import { exitsWithin, signalGroup, spawnComponent, stderrTailHint } from '../shell/component-process.js';
 import { StderrDrain } from '../shell/stderr-drain.js';
 
 /** The environment variable that tells a launched component where to listen. */
@@ -23,8 +23,6 @@ export interface GrpcProcessOptions {
   logger: Logger;
   where: ErrorContext;
 }
-
-const STDERR_TAIL_IN_ERRORS = 4096;
 
 export class GrpcProcess {
   readonly pid: number | undefined;
@@ -41,23 +39,11 @@ export class GrpcProcess {
   private killed = false;
 
   constructor(private readonly opts: GrpcProcessOptions) {
-    const [file, ...args] = opts.command;
     this.address = opts.address;
     const level = (): 'debug' | 'info' => (this.closing ? 'debug' : 'info');
     this.stderr = new StderrDrain((line) => opts.logger[level()](line, { stream: 'stderr', pid: this.pid }));
     this.stdout = new StderrDrain((line) => opts.logger[level()](line, { stream: 'stdout', pid: this.pid }));
-    this.proc = execa(file!, args, {
-      cwd: opts.cwd,
-      env: { ...opts.env, [GRPC_ADDRESS_ENV]: opts.address },
-      extendEnv: false,
-      stdin: 'ignore',
-      stdout: 'pipe',
-      stderr: 'pipe',
-      buffer: false,
-      reject: false,
-      detached: true,
-      cleanup: true,
-    });
+    this.proc = spawnComponent({ ...opts, env: { ...opts.env, [GRPC_ADDRESS_ENV]: opts.address } }, { stdin: 'ignore' });
     this.pid = this.proc.pid;
     this.exited = this.proc.then(() => undefined);
     this.wire();
@@ -89,7 +75,7 @@ export class GrpcProcess {
     if (this.pid === undefined || this.endError !== undefined) return;
     if (!this.killed) {
       signalGroup(this.pid, 'SIGTERM');
-      if (await this.exitsWithin(graceMs)) return;
+      if (await exitsWithin(this.exited, graceMs)) return;
       this.kill();
     }
     await this.exited;
@@ -104,7 +90,8 @@ export class GrpcProcess {
     this.proc.on('exit', (code, signal) => {
       this.stdout.flush();
       this.stderr.flush();
-      this.end(exitError(code, signal, this.tailHint(), this.context(), grpcExitHint(this.stderr.tailText())));
+      const tail = this.stderr.tailText();
+      this.end(exitError(code, signal, stderrTailHint(tail), this.context(), grpcExitHint(tail)));
     });
   }
 
@@ -117,23 +104,7 @@ export class GrpcProcess {
     this.listeners.clear();
   }
 
-  private tailHint(): string {
-    let tail = this.stderr.tailText().trimEnd();
-    if (tail.length > STDERR_TAIL_IN_ERRORS) tail = `…${tail.slice(tail.length - STDERR_TAIL_IN_ERRORS)}`;
-    return tail ? `\n  stderr (last lines):\n    ${tail.split('\n').slice(-20).join('\n    ')}` : '';
-  }
-
   private context(): ErrorContext {
-    return { ...this.opts.where, ...(this.pid === undefined ? {} : { pid: this.pid }) };
-  }
-
-  private exitsWithin(ms: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const t = setTimeout(() => resolve(false), ms);
-      void this.exited.then(() => {
-        clearTimeout(t);
-        resolve(true);
-      });
-    });
+    return withPid(this.opts.where, this.pid);
   }
 }

@@ -10,12 +10,10 @@ import type { BoltCollector, TopologyConfig, TopologyContext } from '../../runti
 import type { BoltHost } from '../../runtime/executors.js';
 import type { ComponentRequest } from '../../runtime/runtime.js';
 import type { TupleImpl } from '../../runtime/tuple.js';
-import { logAt } from './log-levels.js';
 import type { LinkLauncher } from './component-link.js';
 import { MultilangTask } from './multilang-task.js';
 
-export class MultilangBolt extends MultilangTask implements BoltHost {
-  private collector!: BoltCollector;
+export class MultilangBolt extends MultilangTask<BoltCollector> implements BoltHost {
   private readonly pending = new Map<string, TupleImpl>();
   private nextId = 0;
   private readonly maxPending: number;
@@ -60,12 +58,10 @@ export class MultilangBolt extends MultilangTask implements BoltHost {
       case 'emit': return this.onEmit(msg);
       case 'ack':
       case 'fail': return this.onAckFail(msg.command, msg.id);
-      case 'log': return logAt(this.logger, msg.level, msg.msg, this.child?.pid);
-      case 'error': return this.report(new ComponentError('E_COMPONENT_REPORTED', msg.msg, { context: this.where() }));
-      case 'metrics': return this.logger.debug(`metric ${msg.name}`, { params: msg.params });
       case 'sync': return;
       case 'pid': return this.child?.kill(new ComponentError('E_MULTILANG_PROTOCOL', 'sent a second pid reply', { context: this.where() }));
       case 'unknown': return this.logger.warn(`ignored unknown command "${msg.name}"`);
+      default: return; // log, error and metrics: handled by MultilangTask
     }
   }
 
@@ -85,29 +81,26 @@ export class MultilangBolt extends MultilangTask implements BoltHost {
     return true;
   }
 
-  protected report(err: SquallError): void {
-    if (this.state === 'closed') this.logger.debug(`while closing: ${err.message}`);
-    else this.collector.reportError(err);
-  }
-
   private onEmit(msg: EmitCommand): void {
-    const anchors: TupleImpl[] = [];
-    for (const a of msg.anchors) {
-      const t = this.pending.get(a);
-      if (t !== undefined) anchors.push(t);
-    }
     let tasks: readonly number[];
     try {
-      tasks = this.collector.emit(msg.tuple, {
-        stream: msg.stream,
-        ...(anchors.length > 0 ? { anchors } : {}),
-        ...(msg.directTask === undefined ? {} : { directTask: msg.directTask }),
-      });
+      // Absent options are undefined, not spread in: this runs for every emit.
+      tasks = this.collector.emit(msg.tuple, { stream: msg.stream, anchors: this.anchorsOf(msg.anchors), directTask: msg.directTask });
     } catch (err) {
       this.report(err instanceof ComponentError ? err : new ComponentError('E_BAD_EMIT', String(err), { context: this.where() }));
       tasks = [];
     }
     if (msg.needTaskIds) this.child!.send(tasks);
+  }
+
+  /** The in-flight tuples the ids name (ids of tuples already acked or failed are dropped). */
+  private anchorsOf(ids: readonly string[]): TupleImpl[] | undefined {
+    let anchors: TupleImpl[] | undefined;
+    for (const id of ids) {
+      const t = this.pending.get(id);
+      if (t !== undefined) (anchors ??= []).push(t);
+    }
+    return anchors;
   }
 
   private onAckFail(kind: 'ack' | 'fail', id: unknown): void {

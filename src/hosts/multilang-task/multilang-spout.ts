@@ -5,11 +5,10 @@
  * (gRPC) lets queued acks and fails travel with the next command (the launcher's pipeline
  * depth). Message ids are echoed back exactly as the component gave them.
  */
-import { ComponentError, type SquallError } from '../../common/errors.js';
+import { ComponentError } from '../../common/errors.js';
 import { spoutCommand, type ChildMessage, type EmitCommand, type MessageId, type SpoutCommandName } from '../../multilang/index.js';
 import type { Spout, SpoutCollector, TopologyConfig, TopologyContext } from '../../runtime/api.js';
 import type { ComponentRequest } from '../../runtime/runtime.js';
-import { logAt } from './log-levels.js';
 import type { LinkLauncher } from './component-link.js';
 import { MultilangTask } from './multilang-task.js';
 
@@ -21,7 +20,6 @@ interface Command {
 }
 
 export class MultilangSpout extends MultilangTask implements Spout {
-  private collector!: SpoutCollector;
   private readonly queue: Command[] = [];
   /** Commands sent and not yet answered by a sync, oldest first. */
   private readonly outstanding: Command[] = [];
@@ -71,9 +69,6 @@ export class MultilangSpout extends MultilangTask implements Spout {
     switch (msg.command) {
       case 'emit': return this.onEmit(msg);
       case 'sync': return this.onSync();
-      case 'log': return logAt(this.logger, msg.level, msg.msg, this.child?.pid);
-      case 'error': return this.report(new ComponentError('E_COMPONENT_REPORTED', msg.msg, { context: this.where() }));
-      case 'metrics': return this.logger.debug(`metric ${msg.name}`, { params: msg.params });
       default:
         this.child?.kill(new ComponentError('E_MULTILANG_PROTOCOL', `a spout may not send "${msg.command === 'unknown' ? msg.name : msg.command}"`, {
           context: this.where(), hint: 'spouts answer commands with emit/log/error/metrics and then sync',
@@ -102,11 +97,6 @@ export class MultilangSpout extends MultilangTask implements Spout {
 
   protected awaitingChild(): boolean {
     return this.outstanding.length > 0;
-  }
-
-  protected report(err: SquallError): void {
-    if (this.state === 'closed') this.logger.debug(`while closing: ${err.message}`);
-    else this.collector.reportError(err);
   }
 
   private settle(name: 'ack' | 'fail', id: unknown): void {
@@ -139,11 +129,7 @@ export class MultilangSpout extends MultilangTask implements Spout {
   private onEmit(msg: EmitCommand): void {
     let tasks: readonly number[];
     try {
-      tasks = this.collector.emit(msg.tuple, {
-        stream: msg.stream,
-        ...(msg.id === undefined ? {} : { messageId: msg.id }),
-        ...(msg.directTask === undefined ? {} : { directTask: msg.directTask }),
-      });
+      tasks = this.collector.emit(msg.tuple, { stream: msg.stream, messageId: msg.id, directTask: msg.directTask });
       if (msg.id !== undefined) this.live.add(msg.id);
     } catch (err) {
       this.report(err instanceof ComponentError ? err : new ComponentError('E_BAD_EMIT', String(err), { context: this.where() }));

@@ -8,9 +8,11 @@ import type { TimerHandle } from '../../common/clock.js';
 import { ComponentError, SquallError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { handshakeMessage, type ChildMessage } from '../../multilang/index.js';
+import type { SpoutCollector } from '../../runtime/api.js';
 import type { ComponentRequest } from '../../runtime/runtime.js';
 import type { ComponentLink, LinkLauncher } from './component-link.js';
 import { handshakeContext } from './handshake-context.js';
+import { logAt } from './log-levels.js';
 
 export type MultilangTaskState = 'new' | 'starting' | 'running' | 'restarting' | 'closed';
 
@@ -20,8 +22,10 @@ const BACKOFF_MAX_MS = 10_000;
 /** A link that has run this long is considered healthy again: backoff restarts from the start. */
 const STABLE_MS = 10_000;
 
-export abstract class MultilangTask {
+export abstract class MultilangTask<C extends SpoutCollector = SpoutCollector> {
   state: MultilangTaskState = 'new';
+  /** Set by open/prepare, before the first link starts. */
+  protected collector!: C;
   protected child: ComponentLink | undefined;
   protected readonly logger: Logger;
   protected readonly timeoutMs: number;
@@ -72,7 +76,7 @@ export abstract class MultilangTask {
     return this.child?.pid === undefined ? w : { ...w, pid: this.child.pid };
   }
 
-  /** A message from the running component (after the handshake). */
+  /** A message from the running component (after the handshake) other than log, error and metrics. */
   protected abstract onChildMessage(msg: ChildMessage): void;
   /** The link died: fail what it held. */
   protected abstract onChildLost(err: SquallError): void;
@@ -82,8 +86,12 @@ export abstract class MultilangTask {
   protected abstract awaitingChild(): boolean;
   /** A child finished its handshake; `first` is false for every restart. */
   protected onRunning(_first: boolean): void {}
-  /** Reports an error against this task. */
-  protected abstract report(err: SquallError): void;
+
+  /** Reports an error against this task; once the task is closing, only logs it. */
+  protected report(err: SquallError): void {
+    if (this.state === 'closed') this.logger.debug(`while closing: ${err.message}`);
+    else this.collector.reportError(err);
+  }
 
   private async start(): Promise<void> {
     this.state = 'starting';
@@ -130,7 +138,12 @@ export abstract class MultilangTask {
       this.req.wake();
       return;
     }
-    this.onChildMessage(msg);
+    switch (msg.command) {
+      case 'log': return logAt(this.logger, msg.level, msg.msg, link.pid);
+      case 'error': return this.report(new ComponentError('E_COMPONENT_REPORTED', msg.msg, { context: this.where() }));
+      case 'metrics': return this.logger.debug(`metric ${msg.name}`, { params: msg.params });
+      default: return this.onChildMessage(msg);
+    }
   }
 
   private onFatal(link: ComponentLink | undefined, err: SquallError): void {

@@ -27,3 +27,8 @@ export function grpcExitHint(stderrTail: string): string | undefined {
   return "the Python running this component needs Squall's SDK with its gRPC extra: pip install './multilang/python[grpc]' "
     + '(in this repository: bash scripts/install-python-sdk.sh, then put .cache/grpc/venv/bin first on PATH)';
 }
+
+/** The task's error context plus the process id, once there is one. */
+export function withPid(where: ErrorContext, pid: number | undefined): ErrorContext {
+  return pid === undefined ? { ...where } : { ...where, pid };
+}

@@ -7,7 +7,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../../common/logger.js';
-import { signalGroup } from './shell-child.js';
+import { signalGroup } from './component-process.js';
 
 export const RUN_ID_ENV = 'SQUALL_RUN_ID';
 

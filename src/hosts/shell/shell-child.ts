@@ -3,15 +3,16 @@
  * into protocol messages, stderr drained into the log, writes coalesced into one write per
  * turn of the event loop. Knows nothing about bolts or spouts; the hosts build on it.
  */
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import type { Clock } from '../../common/clock.js';
 import { ComponentError, SquallError, type ErrorContext } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import {
-  createCodec, parseChildMessage, ProtocolError, unbatch, type ChildMessage, type MultilangCodec, type SerializerKind,
+  createCodec, parseChildMessage, ProtocolError, unbatch, type ChildMessage, type MultilangCodec, type ParseChildOptions, type SerializerKind,
 } from '../../multilang/index.js';
 import type { ComponentLink } from '../multilang-task/component-link.js';
-import { exitError, spawnError } from './child-errors.js';
+import { exitError, spawnError, withPid } from './child-errors.js';
+import { exitsWithin, signalGroup, spawnComponent, stderrTailHint } from './component-process.js';
 import { StderrDrain } from './stderr-drain.js';
 
 export interface ShellChildOptions {
@@ -31,12 +32,12 @@ export interface ShellChildOptions {
   onWritable(): void;
 }
 
-const STDERR_TAIL_IN_ERRORS = 4096;
-
 export class ShellChild implements ComponentLink {
   readonly pid: number | undefined;
   lastActivity: number;
-  batchMode = false;
+  private batchMode = false;
+  /** Stdio children ask for task ids unless they say otherwise; batch-mode children the reverse. */
+  private parseOptions: ParseChildOptions = { needTaskIdsDefault: true };
   private readonly proc: ResultPromise;
   private readonly codec: MultilangCodec;
   private readonly stderr: StderrDrain;
@@ -49,25 +50,11 @@ export class ShellChild implements ComponentLink {
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
 
   constructor(private readonly opts: ShellChildOptions) {
-    const [file, ...args] = opts.command;
     this.codec = createCodec(opts.serializer, { maxFrameBytes: opts.maxFrameBytes });
     this.lastActivity = opts.clock.now();
     // After we close its stdin, what a child says is shutdown chatter (storm.py raises on EOF).
     this.stderr = new StderrDrain((line) => opts.logger[this.closing ? 'debug' : 'info'](line, { stream: 'stderr', pid: this.pid }));
-    this.proc = execa(file!, args, {
-      cwd: opts.cwd,
-      env: opts.env,
-      extendEnv: false,
-      stdin: 'pipe',
-      stdout: 'pipe',
-      stderr: 'pipe',
-      buffer: false,
-      reject: false,
-      detached: true,
-      cleanup: true,
-      encoding: 'buffer',
-      stripFinalNewline: false,
-    });
+    this.proc = spawnComponent(opts, { stdin: 'pipe', encoding: 'buffer', stripFinalNewline: false });
     this.pid = this.proc.pid;
     // execa's result settles after exit and after a failed spawn (which has no exit event).
     this.exited = this.proc.then((r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null }));
@@ -94,12 +81,7 @@ export class ShellChild implements ComponentLink {
 
   enableExtensions(names: readonly string[]): void {
     this.batchMode = names.includes('batch');
-  }
-
-  /** The last bytes of stderr, for error reports. */
-  stderrTail(max = STDERR_TAIL_IN_ERRORS): string {
-    const t = this.stderr.tailText();
-    return t.length > max ? `…${t.slice(t.length - max)}` : t;
+    this.parseOptions = { needTaskIdsDefault: !this.batchMode };
   }
 
   /** Kills the whole process group at once, reporting `reason` as the cause of death. */
@@ -118,9 +100,9 @@ export class ShellChild implements ComponentLink {
     if (this.pid === undefined) return;
     this.flush();
     this.proc.stdin?.end();
-    if (await this.exitsWithin(graceMs)) return;
+    if (await exitsWithin(this.exited, graceMs)) return;
     signalGroup(this.pid, 'SIGTERM');
-    if (await this.exitsWithin(Math.min(graceMs, 2000))) return;
+    if (await exitsWithin(this.exited, Math.min(graceMs, 2000))) return;
     this.kill();
     await this.exited;
   }
@@ -178,21 +160,26 @@ export class ShellChild implements ComponentLink {
   }
 
   private dispatch(frames: readonly unknown[]): void {
-    const needTaskIdsDefault = !this.batchMode;
     for (const frame of frames) {
-      const msgs = this.batchMode && Array.isArray(frame) ? unbatch(frame) : [frame];
-      for (const m of msgs) {
-        let msg: ChildMessage;
-        try {
-          msg = parseChildMessage(m, { needTaskIdsDefault });
-        } catch (err) {
-          this.protocolFailure(err);
-          return;
-        }
-        this.opts.onMessage(msg);
-        if (this.dead) return;
+      if (this.batchMode && Array.isArray(frame)) {
+        for (const m of unbatch(frame)) if (!this.deliver(m)) return;
+      } else if (!this.deliver(frame)) {
+        return;
       }
     }
+  }
+
+  /** Parses and hands on one message; false once the child is dead (or just broke the protocol). */
+  private deliver(m: unknown): boolean {
+    let msg: ChildMessage;
+    try {
+      msg = parseChildMessage(m, this.parseOptions);
+    } catch (err) {
+      this.protocolFailure(err);
+      return false;
+    }
+    this.opts.onMessage(msg);
+    return !this.dead;
   }
 
   private protocolFailure(err: unknown): void {
@@ -207,12 +194,11 @@ export class ShellChild implements ComponentLink {
   }
 
   private tailHint(): string {
-    const tail = this.stderrTail().trimEnd();
-    return tail ? `\n  stderr (last lines):\n    ${tail.split('\n').slice(-20).join('\n    ')}` : '';
+    return stderrTailHint(this.stderr.tailText());
   }
 
   private context(): ErrorContext {
-    return { ...this.opts.where, ...(this.pid === undefined ? {} : { pid: this.pid }) };
+    return withPid(this.opts.where, this.pid);
   }
 
   /** Reports the first fatal condition only; always takes the whole process group down. */
@@ -222,29 +208,5 @@ export class ShellChild implements ComponentLink {
     this.dead = true;
     signalGroup(this.pid, 'SIGKILL');
     if (!this.closing) this.opts.onFatal(err);
-  }
-
-  private exitsWithin(ms: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const t = setTimeout(() => resolve(false), ms);
-      void this.exited.then(() => {
-        clearTimeout(t);
-        resolve(true);
-      });
-    });
-  }
-}
-
-/** Signals a process group (the child and anything it started); ignores "no such process". */
-export function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // already gone
-    }
   }
 }
