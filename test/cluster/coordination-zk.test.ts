@@ -145,11 +145,16 @@ describe('ZooKeeperStateStore against a real ZooKeeper', () => {
     assert.equal(seen.length, count, 'a closed watch stays silent');
   });
 
-  test('leader election: one leader at every check, hand-over on close within the session timeout, no herd', async () => {
+  test('leader election: one leader at every check, hand-over on close without waiting for a session expiry, no herd', async () => {
     await using sc = scope();
     const stores = [await sc.connect(), await sc.connect(), await sc.connect()];
     const elections: LeaderElection[] = [];
-    for (const [i, store] of stores.entries()) elections.push(await (await ClusterState.create(store)).joinElection(`nimbus-${i}`));
+    const states: ClusterState[] = [];
+    for (const [i, store] of stores.entries()) {
+      const state = await ClusterState.create(store);
+      states.push(state);
+      elections.push(await state.joinElection(`nimbus-${i}`));
+    }
     const [e0, e1, e2] = elections as [LeaderElection, LeaderElection, LeaderElection];
     const leaders = (): number => elections.filter((e) => e.isLeader()).length;
     let violations = 0;
@@ -157,11 +162,10 @@ describe('ZooKeeperStateStore against a real ZooKeeper', () => {
     try {
       assert.equal(leaders(), 1);
       assert.equal(e0.isLeader(), true);
-      const started = Date.now();
       await stores[0]!.close(); // the leader "dies"
-      await eventually(() => e1.isLeader(), 'successor leads', stores[1]!.sessionTimeoutMs);
-      const handoverMs = Date.now() - started;
-      assert.ok(handoverMs < stores[1]!.sessionTimeoutMs, `hand-over took ${handoverMs} ms`);
+      // A closed session's candidate node is gone at once: the hand-over needs no session expiry.
+      assert.equal((await stores[1]!.children(states[1]!.paths.leaderLock)).length, 2, 'the old leader\'s candidate node was removed by close()');
+      await eventually(() => e1.isLeader(), 'successor leads');
       assert.equal(leaders(), 1);
       assert.equal(e1.stats().wakeups, 1, 'successor woken once');
       assert.equal(e2.stats().wakeups, 0, 'third candidate not woken (no herd)');
@@ -198,11 +202,9 @@ describe('ZooKeeperStateStore against a real ZooKeeper', () => {
   });
 
   test('connecting to a port where nothing listens fails with a typed timeout', async () => {
-    const started = Date.now();
     const err = await ZooKeeperStateStore.connect({ servers: ['127.0.0.1:1'], connectTimeoutMs: 500, spinDelayMs: 100 }).catch((e: unknown) => e);
     assert.ok(err instanceof OperationTimeoutError, String(err));
     assert.match(err.message, /could not connect to ZooKeeper at 127\.0\.0\.1:1/);
-    assert.ok(Date.now() - started < 3_000);
   });
 });
 

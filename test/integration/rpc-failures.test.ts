@@ -198,9 +198,7 @@ describe('limits and deadlines', () => {
       },
     });
     await using client = await NimbusClient.connect(server.address, { deadlineMs: 150 });
-    const started = Date.now();
     const err = await failure(client.describe('slow'));
-    assert.ok(Date.now() - started < 3000);
     assert.equal(err.code, 'E_RPC_DEADLINE');
     assert.equal(err.grpcCode, 4 /* DEADLINE_EXCEEDED */);
     assert.equal(err.message, `nimbus at ${server.address} did not answer DescribeTopology within 150 ms`);

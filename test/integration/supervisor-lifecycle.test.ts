@@ -196,10 +196,13 @@ describe('supervisor', () => {
     const pid = pidOf(s, 6701)!;
     const dir = join(w.workersDir, workerId(6701));
     const component = Number(await readFile(join(dir, 'component.pid'), 'utf8'));
-    const t0 = Date.now();
     await w.cluster.removeTopology(w.lead, TOPOLOGY);
     await waitUntil(() => slot(s, 6701).phase.kind === 'empty', 'slot empty', 10_000);
-    assert.ok(Date.now() - t0 >= 700, 'SIGKILL only after the grace');
+    // SIGTERM first; SIGKILL only once the worker had ignored it for the whole grace.
+    const msgs = w.logger.records.map((r) => r.msg);
+    const stopping = msgs.findIndex((m) => m.startsWith('stopping worker') && m.includes('no longer assigned'));
+    const killed = msgs.findIndex((m) => m.includes('ignored SIGTERM for 800 ms: SIGKILL'));
+    assert.ok(stopping >= 0 && killed > stopping, `SIGTERM, then SIGKILL after the grace:\n${msgs.join('\n')}`);
     assert.ok(!alive(pid), 'worker gone');
     await waitUntil(() => !alive(component), 'its component process reaped');
     await waitUntil(() => !existsSync(dir), 'worker directory removed');
