@@ -211,8 +211,9 @@ describe('ZooKeeperStateStore against a real ZooKeeper', () => {
 describe('ZooKeeper restarts', () => {
   test('stopped for less than the session timeout: same session, no expiry, ephemerals and watches intact', async () => {
     await using sc = scope();
-    const s = await sc.connect({ sessionTimeoutMs: 6_000 });
-    const observer = await sc.connect({ sessionTimeoutMs: 6_000 });
+    // The harness's longest session: restarting ZooKeeper's JVM on a loaded machine took 6 s once.
+    const s = await sc.connect({ sessionTimeoutMs: 10_000 });
+    const observer = await sc.connect({ sessionTimeoutMs: 10_000 });
     const events = recordSessions(s);
     const session = s.sessionId;
     await s.create('/me', bytes('x'), { mode: 'ephemeral' });
